@@ -1,0 +1,68 @@
+# Hotplug scenario (sourced by /init). The host adds an e1000e on the empty root
+# port 00:06.0 over QMP once we print hotplug-ready, and removes it once we print
+# hotplug-seen-add. We watch with iommu-watch (a scan loop, and the daemon when
+# the binary has one) and log every uevent the kernel sends.
+PORT=/sys/bus/pci/devices/0000:00:06.0
+
+cat > /tmp/uevent-log <<'EOS'
+#!/bin/sh
+{
+  echo "t=$(cut -d' ' -f1 /proc/uptime) ACTION=$ACTION DEVPATH=$DEVPATH SUBSYSTEM=$SUBSYSTEM${DRIVER:+ DRIVER=$DRIVER}${PCI_SLOT_NAME:+ PCI_SLOT_NAME=$PCI_SLOT_NAME}"
+  if [ "$SUBSYSTEM" = pci ]; then
+    echo "    groups now: $(ls /sys/kernel/iommu_groups | sort -n | tr '\n' ' ')"
+    [ -L "/sys$DEVPATH/iommu_group" ] && echo "    /sys$DEVPATH/iommu_group -> $(readlink "/sys$DEVPATH/iommu_group")"
+  fi
+} >> /tmp/uevents.txt
+EOS
+chmod +x /tmp/uevent-log
+: > /tmp/uevents.txt
+uevent /tmp/uevent-log &
+UEV=$!
+
+WATCHER=$(arg watcher)
+if [ "$WATCHER" != scan ] && $IW daemon --help >/dev/null 2>&1; then
+    $IW daemon --foreground --root / > /tmp/daemon.log 2>&1 &
+    DAEMON=$!
+    say "daemon started pid=$DAEMON"
+fi
+
+capture before
+present() { ls -d $PORT/0000:* >/dev/null 2>&1; }
+prev=$(md5sum < /tmp/scan-before.json | cut -d' ' -f1)
+n=0; phase=add; seen_present=0
+start=$(cut -d. -f1 /proc/uptime)
+say "hotplug-ready"
+while :; do
+    now=$(cut -d. -f1 /proc/uptime)
+    if [ $((now - start)) -gt 240 ]; then say "hotplug-timeout phase=$phase"; break; fi
+    p=0; present && p=1
+    rc=$(scan_to /tmp/loop.json)
+    sum=$(md5sum < /tmp/loop.json | cut -d' ' -f1)
+    changed=0
+    if [ "$sum" != "$prev" ]; then
+        n=$((n + 1)); prev=$sum; changed=1
+        cp /tmp/loop.json /tmp/scan-loop$n.json
+        say "scan-change $n rc=$rc present=$p t=$(cut -d' ' -f1 /proc/uptime)"
+        emit "scan-loop$n.json" /tmp/scan-loop$n.json
+    fi
+    if [ $phase = add ] && [ $p = 1 ]; then
+        # the device is there; wait until the scan shows its group
+        if grep -q "$(ls -d $PORT/0000:* | head -n1 | sed 's|.*/||')" /tmp/loop.json; then
+            capture added
+            say "hotplug-seen-add"
+            phase=remove
+        fi
+    elif [ $phase = remove ] && [ $p = 0 ]; then
+        if ! grep -q '"slot":"0000:0[0-9a-f]:00.0"' /tmp/loop.json || [ $changed = 1 ]; then
+            sleep 1
+            capture after
+            say "hotplug-seen-remove"
+            break
+        fi
+    fi
+    sleep 0.3
+done
+sleep 1
+[ -n "$DAEMON" ] && { kill $DAEMON; sleep 1; emit daemon.log /tmp/daemon.log; }
+kill $UEV
+emit uevents.txt /tmp/uevents.txt
