@@ -27,7 +27,9 @@ if [ "$WATCHER" != scan ] && $IW daemon --help >/dev/null 2>&1; then
 fi
 
 capture before
-present() { ls -d $PORT/0000:* >/dev/null 2>&1; }
+# children of the port that are PCI functions (not the port's own pcie00N service devices)
+child() { ls -d $PORT/0000:[0-9a-f][0-9a-f]:[0-9a-f][0-9a-f].[0-7] 2>/dev/null | head -n1 | sed 's|.*/||'; }
+present() { [ -n "$(child)" ]; }
 prev=$(md5sum < /tmp/scan-before.json | cut -d' ' -f1)
 n=0; phase=add; seen_present=0
 start=$(cut -d. -f1 /proc/uptime)
@@ -46,17 +48,19 @@ while :; do
         emit "scan-loop$n.json" /tmp/scan-loop$n.json
     fi
     if [ $phase = add ] && [ $p = 1 ]; then
-        # the device is there; wait until the scan shows its group
-        if grep -q "$(ls -d $PORT/0000:* | head -n1 | sed 's|.*/||')" /tmp/loop.json; then
+        # the device is there; wait until the scan shows it in a group
+        slot=$(child)
+        if grep -q "\"$slot\"" /tmp/loop.json; then
             capture added
-            say "hotplug-seen-add"
+            say "hotplug-seen-add slot=$slot"
             phase=remove
         fi
     elif [ $phase = remove ] && [ $p = 0 ]; then
-        if ! grep -q '"slot":"0000:0[0-9a-f]:00.0"' /tmp/loop.json || [ $changed = 1 ]; then
-            sleep 1
+        # gone from sysfs; wait until the scan no longer shows it (or 30 s)
+        [ -z "$gone" ] && gone=$now
+        if ! grep -q "\"$slot\"" /tmp/loop.json || [ $((now - gone)) -gt 30 ]; then
             capture after
-            say "hotplug-seen-remove"
+            say "hotplug-seen-remove slot=$slot"
             break
         fi
     fi
