@@ -1,0 +1,2 @@
+import IOMMUSnapshot
+import Reconcile
