@@ -1,0 +1,48 @@
+// swift-tools-version:6.0
+// iommu-watch: reads the kernel's IOMMU groups, predicts them from the kernel's own rules,
+// and reports where the two diverge. Module boundaries (docs/architecture.md):
+//   IOMMUSnapshot (reader, parsers) <- IOMMUModel (pure) <- Reconcile (pure, catalog)
+//   Report (text/JSON rendering) ; Systemd (libsystemd face) ; Daemon (service loop) ; iommu-watch (CLI)
+import PackageDescription
+
+let package = Package(
+    name: "iommu-watch",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "iommu-watch", targets: ["iommu-watch"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+    ],
+    targets: [
+        // libsystemd through pkg-config: journal, notify, device monitor.
+        .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
+        // Linux system calls Swift cannot reach directly (openat2 has no glibc wrapper).
+        .target(name: "CLinux"),
+        // The reader: one parser per file format, typed snapshot, typed errors. Never judges.
+        .target(name: "IOMMUSnapshot", dependencies: ["CLinux"]),
+        // The simulated kernel: pure functions from a snapshot to predictions. Never reads a file.
+        .target(name: "IOMMUModel", dependencies: ["IOMMUSnapshot"]),
+        // Predictions vs. snapshot -> divergences; the one catalog of divergence kinds.
+        .target(name: "Reconcile", dependencies: ["IOMMUModel", "IOMMUSnapshot"]),
+        // Text and JSON renderings of a scan (the JSON schema of docs/json.md).
+        .target(name: "Report", dependencies: ["IOMMUSnapshot", "Reconcile"]),
+        // Swift face of libsystemd.
+        .target(name: "Systemd", dependencies: ["CSystemd"]),
+        // The long-running service.
+        .target(name: "Daemon", dependencies: [
+            "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Systemd",
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        .executableTarget(name: "iommu-watch", dependencies: [
+            "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Daemon", "Systemd",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .testTarget(name: "IOMMUSnapshotTests", dependencies: ["IOMMUSnapshot", "CLinux"]),
+        .testTarget(name: "IOMMUModelTests", dependencies: ["IOMMUModel", "IOMMUSnapshot"]),
+        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "IOMMUModel", "IOMMUSnapshot"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUSnapshot"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,42 @@
+/// One `sys/kernel/iommu_groups/N/`.
+public struct IOMMUGroup: Sendable, Hashable {
+    /// N: an allocator id, lowest free first and reused; compare groups by members, not by id.
+    public var id: Int
+    /// `type`
+    public var type: GroupTypeReading
+    /// `reserved_regions`, in file order.
+    public var reservedRegions: [ReservedRegion]
+    /// `name`, present only when a driver named the group (e.g. `vfio-noiommu`).
+    public var name: String?
+    /// `devices/*`, sorted by name.
+    public var members: [GroupMember]
+
+    public init(id: Int, type: GroupTypeReading, reservedRegions: [ReservedRegion], name: String?, members: [GroupMember]) {
+        self.id = id
+        self.type = type
+        self.reservedRegions = reservedRegions
+        self.name = name
+        self.members = members
+    }
+
+    /// The PCI members' addresses.
+    public var pciMembers: [PCIAddress] { members.compactMap(\.pciAddress) }
+}
+
+/// A link in a group's `devices/` folder: PCI functions, but also platform and ACPI devices.
+public struct GroupMember: Sendable, Hashable {
+    /// The link's name, the kernel's `dev_name()`: `0000:00:1f.2`, `MSFT0201:00`, `AMDI0020:00`.
+    public var name: String
+    /// The bus the device sits on (basename of its `subsystem` link): `pci`, `platform`, …
+    public var bus: String
+    /// Root-relative path the link resolves to.
+    public var path: String
+
+    public init(name: String, bus: String, path: String) {
+        self.name = name
+        self.bus = bus
+        self.path = path
+    }
+
+    public var pciAddress: PCIAddress? { bus == "pci" ? PCIAddress(name) : nil }
+}

@@ -1,0 +1,238 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import CLinux
+
+/// Reads files, links and folders beneath one root folder and nowhere else.
+///
+/// Every open goes through `openat2(RESOLVE_BENEATH)` from the root's descriptor, so `..` or a link
+/// that would leave the root fails with EXDEV in the kernel, not in our string handling. Link targets
+/// we follow ourselves are resolved as paths inside the root (`resolve(link:target:)`).
+/// One instance is used by one reader on one thread; it keeps a reusable read buffer.
+public final class RootFileSystem {
+    public let rootPath: String
+    private let rootDescriptor: Int32
+    private let buffer: UnsafeMutableRawBufferPointer
+    /// Sees every successful read, so `snapshot` can copy exactly what was read.
+    public var recorder: ReadRecorder?
+
+    /// Largest file the reader accepts anywhere (DMAR and IVRS tables included).
+    public static let bufferSize = 1 << 20
+
+    public init(root: String) throws(ReadError) {
+        let descriptor = open(root, IW_O_PATH | O_DIRECTORY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw ReadError(path: root, kind: Self.kind(errno)) }
+        rootPath = root
+        rootDescriptor = descriptor
+        buffer = .allocate(byteCount: Self.bufferSize + 1, alignment: 16)
+    }
+
+    deinit {
+        close(rootDescriptor)
+        buffer.deallocate()
+    }
+
+    // MARK: whole-path operations
+
+    /// The file's bytes; nil when it does not exist.
+    public func readFile(_ path: String, limit: Int) -> Result<[UInt8]?, ReadError> {
+        let descriptor = iw_open_beneath(rootDescriptor, path, O_RDONLY)
+        guard descriptor >= 0 else { return absentOrError(path, errno) }
+        defer { close(descriptor) }
+        return readAll(descriptor, path: path, limit: limit).map { bytes -> [UInt8]? in
+            recorder?.file(path, bytes)
+            return bytes
+        }
+    }
+
+    /// The link's target as stored; nil when there is no entry of that name.
+    public func readLink(_ path: String) -> Result<String?, ReadError> {
+        let (parent, name) = Self.split(path)
+        let parentDescriptor = parent.isEmpty ? dup(rootDescriptor) : iw_open_beneath(rootDescriptor, parent, IW_O_PATH | O_DIRECTORY)
+        guard parentDescriptor >= 0 else { return absentOrError(parent, errno) }
+        defer { close(parentDescriptor) }
+        return readLink(in: parentDescriptor, name: name, path: path)
+    }
+
+    /// The names in a folder, sorted, without `.` and `..`; nil when it does not exist.
+    public func list(_ path: String) -> Result<[String]?, ReadError> {
+        let descriptor = iw_open_beneath(rootDescriptor, path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY)
+        guard descriptor >= 0 else { return absentOrError(path, errno) }
+        return list(descriptor: descriptor, path: path)
+    }
+
+    /// True when something (file, folder or link) exists at `path`, links not followed.
+    public func exists(_ path: String) -> Bool {
+        let descriptor = iw_open_beneath(rootDescriptor, path, IW_O_PATH | O_NOFOLLOW)
+        guard descriptor >= 0 else { return false }
+        close(descriptor)
+        return true
+    }
+
+    /// Opens a folder for reading several entries by name, relative to it.
+    public func openFolder(_ path: String) -> Result<Folder?, ReadError> {
+        let descriptor = iw_open_beneath(rootDescriptor, path, IW_O_PATH | O_DIRECTORY)
+        guard descriptor >= 0 else { return absentOrError(path, errno) }
+        return .success(Folder(fileSystem: self, descriptor: descriptor, path: path))
+    }
+
+    /// A folder opened once; its entries are read with `*at()` calls and `O_NOFOLLOW`, so a name
+    /// cannot lead elsewhere.
+    public final class Folder {
+        let fileSystem: RootFileSystem
+        let descriptor: Int32
+        public let path: String
+
+        init(fileSystem: RootFileSystem, descriptor: Int32, path: String) {
+            self.fileSystem = fileSystem
+            self.descriptor = descriptor
+            self.path = path
+        }
+
+        deinit { close(descriptor) }
+
+        public func readFile(_ name: String, limit: Int) -> Result<[UInt8]?, ReadError> {
+            let entryPath = path + "/" + name
+            let file = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+            guard file >= 0 else { return fileSystem.absentOrError(entryPath, errno) }
+            defer { close(file) }
+            return fileSystem.readAll(file, path: entryPath, limit: limit).map { bytes -> [UInt8]? in
+                fileSystem.recorder?.file(entryPath, bytes)
+                return bytes
+            }
+        }
+
+        public func readLink(_ name: String) -> Result<String?, ReadError> {
+            fileSystem.readLink(in: descriptor, name: name, path: path + "/" + name)
+        }
+
+        /// The names in the sub-folder `name` (`.` for this folder itself).
+        public func list(_ name: String) -> Result<[String]?, ReadError> {
+            let entryPath = name == "." ? path : path + "/" + name
+            let folder = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard folder >= 0 else { return fileSystem.absentOrError(entryPath, errno) }
+            return fileSystem.list(descriptor: folder, path: entryPath)
+        }
+
+        public func openFolder(_ name: String) -> Result<Folder?, ReadError> {
+            let entryPath = path + "/" + name
+            let folder = openat(descriptor, name, IW_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard folder >= 0 else { return fileSystem.absentOrError(entryPath, errno) }
+            return .success(Folder(fileSystem: fileSystem, descriptor: folder, path: entryPath))
+        }
+
+        public func contains(_ name: String) -> Bool {
+            var status = stat()
+            return fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0
+        }
+    }
+
+    // MARK: links as paths inside the root
+
+    /// Where a link at root-relative `link` with stored `target` points, as a root-relative path.
+    /// Absolute targets and `..` past the root are refused: kernel links never need them.
+    public static func resolve(link: String, target: String) -> Result<String, ReadError> {
+        guard !target.hasPrefix("/"), !target.isEmpty else {
+            return .failure(ReadError(path: link, kind: .escapingLink(target: target)))
+        }
+        var components = PathComponents.split(link)
+        components.removeLast()
+        for component in PathComponents.split(target) {
+            if component == "." { continue }
+            if component == ".." {
+                guard components.popLast() != nil else { return .failure(ReadError(path: link, kind: .escapingLink(target: target))) }
+            } else {
+                components.append(component)
+            }
+        }
+        return .success(components.joined(separator: "/"))
+    }
+
+    /// `a/b/c` → (`a/b`, `c`).
+    static func split(_ path: String) -> (parent: String, name: String) {
+        let utf8 = path.utf8
+        guard let slash = utf8.lastIndex(of: 0x2f) else { return ("", path) }
+        return (String(path[..<slash]), String(path[utf8.index(after: slash)...]))
+    }
+
+    // MARK: system calls
+
+    fileprivate func readLink(in parent: Int32, name: String, path: String) -> Result<String?, ReadError> {
+        let capacity = 4096
+        let count = readlinkat(parent, name, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), capacity)
+        guard count >= 0 else {
+            if errno == EINVAL { return .failure(ReadError(path: path, kind: .malformed(reason: "expected a link, found a file or folder"))) }
+            return absentOrError(path, errno)
+        }
+        guard count < capacity else { return .failure(ReadError(path: path, kind: .tooLarge(limit: capacity))) }
+        let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
+        if bytes.contains(0) { return .failure(ReadError(path: path, kind: .malformed(reason: "link target contains a NUL byte"))) }
+        let target = String(decoding: bytes, as: UTF8.self)
+        recorder?.link(path, target)
+        return .success(target)
+    }
+
+    fileprivate func readAll(_ descriptor: Int32, path: String, limit: Int) -> Result<[UInt8], ReadError> {
+        let capacity = min(limit, Self.bufferSize) + 1
+        var total = 0
+        while true {
+            let count = read(descriptor, buffer.baseAddress! + total, capacity - total)
+            if count < 0 {
+                if errno == EINTR { continue }
+                return .failure(ReadError(path: path, kind: Self.kind(errno)))
+            }
+            if count == 0 { break }
+            total += count
+            if total > limit { return .failure(ReadError(path: path, kind: .tooLarge(limit: limit))) }
+        }
+        return .success(Array(UnsafeRawBufferPointer(rebasing: buffer[0..<total])))
+    }
+
+    fileprivate func list(descriptor: Int32, path: String) -> Result<[String]?, ReadError> {
+        guard let stream = fdopendir(descriptor) else {
+            let error = errno
+            close(descriptor)
+            return .failure(ReadError(path: path, kind: Self.kind(error)))
+        }
+        defer { closedir(stream) }
+        var names: [String] = []
+        while true {
+            errno = 0
+            guard let entry = readdir(stream) else {
+                if errno != 0 { return .failure(ReadError(path: path, kind: Self.kind(errno))) }
+                break
+            }
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        names.sort()
+        recorder?.folder(path)
+        return .success(names)
+    }
+
+    fileprivate func absentOrError<T>(_ path: String, _ error: Int32) -> Result<T?, ReadError> {
+        error == ENOENT ? .success(nil) : .failure(ReadError(path: path, kind: Self.kind(error)))
+    }
+
+    static func kind(_ error: Int32) -> ReadError.Kind {
+        switch error {
+        case ENOENT: .missing
+        case EACCES, EPERM: .permissionDenied
+        case ENOTDIR: .notADirectory
+        case EXDEV: .escapingLink(target: "(a link on the way)")
+        case ELOOP: .malformed(reason: "is a link where a file was expected, or links loop")
+        default: .io(errno: error, description: String(cString: strerror(error)))
+        }
+    }
+}
+
+/// Receives every successful read of a `RootFileSystem`.
+public protocol ReadRecorder: AnyObject {
+    func file(_ path: String, _ bytes: [UInt8])
+    func link(_ path: String, _ target: String)
+    func folder(_ path: String)
+}

@@ -1,0 +1,275 @@
+/// Walks a filesystem root (`sys/`, `proc/`, optionally `boot/`) into a `Snapshot`.
+///
+/// Reads only; never judges. One broken group or device adds an entry to `errors` and the walk goes
+/// on. The only failure is a root that cannot be read at all.
+public struct SnapshotReader {
+    /// Largest text attribute we accept; real ones are a line.
+    static let attributeLimit = 4096
+    /// `reserved_regions` of a group with many RMRRs stays far below this.
+    static let regionsLimit = 64 * 1024
+    /// PCIe configuration space.
+    static let configLimit = 4096
+    /// ACPI tables: a DMAR or IVRS table of a large server is a few KiB.
+    static let tableLimit = 1 << 20
+
+    public static let groupsFolder = "sys/kernel/iommu_groups"
+    public static let pciDevicesFolder = "sys/bus/pci/devices"
+    public static let iommuClassFolder = "sys/class/iommu"
+
+    private let fileSystem: RootFileSystem
+    private var errors: [ReadError] = []
+
+    /// Reads the root at `path`. Throws only when the root cannot be opened or holds no `sys/`.
+    public static func read(root path: String, recorder: ReadRecorder? = nil) throws(ReadError) -> Snapshot {
+        let fileSystem = try RootFileSystem(root: path)
+        fileSystem.recorder = recorder
+        guard fileSystem.exists("sys") else { throw ReadError(path: path, kind: .malformed(reason: "holds no sys/ folder; not a Linux root")) }
+        var reader = SnapshotReader(fileSystem: fileSystem)
+        return reader.read()
+    }
+
+    init(fileSystem: RootFileSystem) {
+        self.fileSystem = fileSystem
+    }
+
+    mutating func read() -> Snapshot {
+        var snapshot = Snapshot()
+        snapshot.kernel = readKernel()
+        if let release = snapshot.kernel.release {
+            snapshot.kernelConfig = parsed("boot/config-" + release, limit: Self.tableLimit, required: false, KernelConfigParser.parse)
+        }
+        snapshot.memory = parsed("proc/iomem", limit: Self.regionsLimit * 4, required: false, IOMemParser.parse) ?? MemoryLayout()
+        snapshot.firmware = FirmwareTables(dmar: readTable("DMAR"), ivrs: readTable("IVRS"))
+        snapshot.iommus = readIOMMUs()
+        snapshot.pciDevices = readPCIDevices()
+        let pciNames = Set(snapshot.pciDevices.map { $0.address.description })
+        switch fileSystem.list(Self.groupsFolder) {
+        case .success(nil): snapshot.hasIOMMUGroupsFolder = false
+        case .success(let names?): snapshot.groups = names.compactMap { readGroup($0, pciNames: pciNames) }.sorted { $0.id < $1.id }
+        case .failure(let error): errors.append(error)
+        }
+        snapshot.errors = errors
+        return snapshot
+    }
+
+    // MARK: kernel
+
+    private mutating func readKernel() -> KernelInfo {
+        var kernel = parsed("proc/version", limit: Self.attributeLimit, required: true, ProcVersionParser.parse) ?? KernelInfo()
+        kernel.commandLine = parsed("proc/cmdline", limit: Self.attributeLimit, required: true, ProcCmdlineParser.parse)
+        return kernel
+    }
+
+    private mutating func readTable(_ name: String) -> FirmwareTable? {
+        let path = "sys/firmware/acpi/tables/" + name
+        switch fileSystem.readFile(path, limit: Self.tableLimit) {
+        case .success(nil): return nil
+        case .success(let bytes?): return FirmwareTable(bytes: bytes)
+        case .failure(let error):
+            errors.append(error)
+            return FirmwareTable(bytes: nil)
+        }
+    }
+
+    // MARK: IOMMU units
+
+    private mutating func readIOMMUs() -> [IOMMUUnit] {
+        guard let names = value(fileSystem.list(Self.iommuClassFolder)) ?? nil else { return [] }
+        return names.compactMap { name -> IOMMUUnit? in
+            guard let folder = followLink(Self.iommuClassFolder + "/" + name) else { return nil }
+            if folder.contains("intel-iommu") {
+                return IOMMUUnit(name: name, driver: .intel(
+                    capability: register(folder, "intel-iommu/cap"),
+                    extendedCapability: register(folder, "intel-iommu/ecap")))
+            }
+            if folder.contains("amd-iommu") {
+                return IOMMUUnit(name: name, driver: .amd(
+                    capability: register(folder, "amd-iommu/cap"),
+                    features: register(folder, "amd-iommu/features")))
+            }
+            return IOMMUUnit(name: name, driver: .other)
+        }
+    }
+
+    private mutating func register(_ folder: RootFileSystem.Folder, _ name: String) -> UInt64? {
+        parsed(fileSystem.readFile(folder.path + "/" + name, limit: Self.attributeLimit), path: folder.path + "/" + name, required: true, SysfsAttributeParser.hexRegister)
+    }
+
+    // MARK: PCI devices
+
+    private mutating func readPCIDevices() -> [PCIDevice] {
+        guard let busFolder = value(fileSystem.openFolder(Self.pciDevicesFolder)) ?? nil,
+              let names = value(busFolder.list(".")) ?? nil else { return [] }
+        var devices: [PCIDevice] = []
+        devices.reserveCapacity(names.count)
+        for name in names {
+            let linkPath = Self.pciDevicesFolder + "/" + name
+            guard let address = PCIAddress(name) else {
+                errors.append(ReadError(path: linkPath, kind: .malformed(reason: "not a PCI address (dddd:bb:dd.f)")))
+                continue
+            }
+            guard let folder = followLink(name, in: busFolder) else { continue }
+            var device = PCIDevice(address: address, path: folder.path, upstream: Self.upstream(of: folder.path, below: address))
+            for attribute in PCIAttribute.table {
+                let filePath = folder.path + "/" + attribute.file
+                guard let bytes = contents(folder.readFile(attribute.file, limit: attribute.limit), path: filePath, required: attribute.required) else { continue }
+                decoded(filePath) { () throws(ParseError) in try attribute.apply(&device, bytes) }
+            }
+            device.driver = linkBasename(folder, "driver")
+            device.iommu = linkBasename(folder, "iommu")
+            if let group = linkBasename(folder, "iommu_group") {
+                if let id = Int(group), id >= 0 { device.iommuGroup = id } else {
+                    errors.append(ReadError(path: folder.path + "/iommu_group", kind: .malformed(reason: "link does not end in a group number")))
+                }
+            }
+            devices.append(device)
+        }
+        return devices
+    }
+
+    /// The PCI functions named in a device path above the device itself:
+    /// `sys/devices/pci0000:00/0000:00:05.0/0000:02:01.0` → [0000:00:05.0].
+    static func upstream(of path: String, below address: PCIAddress) -> [PCIAddress] {
+        PathComponents.split(path).compactMap { component in
+            component.utf8.count >= 12 ? PCIAddress(component) : nil
+        }.filter { $0 != address }
+    }
+
+    private mutating func linkBasename(_ folder: RootFileSystem.Folder, _ name: String) -> String? {
+        guard let target = value(folder.readLink(name)) ?? nil else { return nil }
+        return PathComponents.basename(target)
+    }
+
+    // MARK: groups
+
+    private mutating func readGroup(_ name: String, pciNames: Set<String>) -> IOMMUGroup? {
+        let path = Self.groupsFolder + "/" + name
+        guard let id = Int(name), id >= 0, String(id) == name else {
+            errors.append(ReadError(path: path, kind: .malformed(reason: "not a group number")))
+            return nil
+        }
+        guard let folder = required(fileSystem.openFolder(path), path: path) else { return nil }
+        let type: GroupTypeReading = parsed(folder.readFile("type", limit: Self.attributeLimit), path: path + "/type", required: false, GroupTypeParser.parse) ?? .absent
+        let regions = parsed(folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: true, ReservedRegionsParser.parse) ?? []
+        let groupName: Substring? = parsed(folder.readFile("name", limit: Self.attributeLimit), path: path + "/name", required: false, SysfsText.singleLine)
+        var members: [GroupMember] = []
+        let devicesPath = path + "/devices"
+        guard let devicesFolder = required(folder.openFolder("devices"), path: devicesPath),
+              let names = required(devicesFolder.list("."), path: devicesPath) else {
+            return IOMMUGroup(id: id, type: type, reservedRegions: regions, name: groupName.map(String.init), members: [])
+        }
+        for memberName in names {
+            let linkPath = devicesPath + "/" + memberName
+            guard let target = required(devicesFolder.readLink(memberName), path: linkPath) else { continue }
+            guard let memberPath = value(RootFileSystem.resolve(link: linkPath, target: target)) else { continue }
+            let bus: String
+            if pciNames.contains(memberName) {
+                bus = "pci"
+            } else {
+                let subsystem = value(fileSystem.readLink(memberPath + "/subsystem")) ?? nil
+                bus = subsystem.flatMap(PathComponents.basename) ?? "unknown"
+            }
+            members.append(GroupMember(name: memberName, bus: bus, path: memberPath))
+        }
+        return IOMMUGroup(id: id, type: type, reservedRegions: regions, name: groupName.map(String.init), members: members)
+    }
+
+    // MARK: plumbing
+
+    /// Reads the link `name` in `folder` and opens the folder it points to, inside the root.
+    private mutating func followLink(_ name: String, in folder: RootFileSystem.Folder) -> RootFileSystem.Folder? {
+        followLink(folder.path + "/" + name, target: folder.readLink(name))
+    }
+
+    /// Reads the link at `path` and opens the folder it points to, inside the root.
+    private mutating func followLink(_ path: String) -> RootFileSystem.Folder? {
+        followLink(path, target: fileSystem.readLink(path))
+    }
+
+    private mutating func followLink(_ path: String, target: Result<String?, ReadError>) -> RootFileSystem.Folder? {
+        guard let target = required(target, path: path) else { return nil }
+        guard let resolved = value(RootFileSystem.resolve(link: path, target: target)) else { return nil }
+        switch fileSystem.openFolder(resolved) {
+        case .success(let folder?): return folder
+        case .success(nil):
+            errors.append(ReadError(path: path, kind: .danglingLink(target: target)))
+            return nil
+        case .failure(let error):
+            errors.append(error.kind == .missing ? ReadError(path: path, kind: .danglingLink(target: target)) : error)
+            return nil
+        }
+    }
+
+    /// The success value, or nil after recording the error.
+    private mutating func value<T>(_ result: Result<T, ReadError>) -> T? {
+        switch result {
+        case .success(let value): return value
+        case .failure(let error):
+            errors.append(error)
+            return nil
+        }
+    }
+
+    /// The value of something that must exist: absence is recorded as `missing` against `path`.
+    private mutating func required<T>(_ result: Result<T?, ReadError>, path: String) -> T? {
+        guard let found = value(result) else { return nil }
+        if found == nil { errors.append(ReadError(path: path, kind: .missing)) }
+        return found
+    }
+
+    private mutating func parsed<T>(_ path: String, limit: Int, required: Bool, _ parse: ([UInt8]) throws(ParseError) -> T) -> T? {
+        parsed(fileSystem.readFile(path, limit: limit), path: path, required: required, parse)
+    }
+
+    /// Reads, parses, and records a missing required file or a parse failure against `path`.
+    private mutating func parsed<T>(_ result: Result<[UInt8]?, ReadError>, path: String, required mustExist: Bool, _ parse: ([UInt8]) throws(ParseError) -> T) -> T? {
+        guard let bytes = contents(result, path: path, required: mustExist) else { return nil }
+        return decoded(path) { () throws(ParseError) in try parse(bytes) }
+    }
+
+    /// A file's bytes; a missing file is recorded only when it `mustExist`.
+    private mutating func contents(_ result: Result<[UInt8]?, ReadError>, path: String, required mustExist: Bool) -> [UInt8]? {
+        mustExist ? required(result, path: path) : value(result) ?? nil
+    }
+
+    /// Runs a parser, recording its complaint against `path`.
+    @discardableResult
+    private mutating func decoded<T>(_ path: String, _ parse: () throws(ParseError) -> T) -> T? {
+        do throws(ParseError) {
+            return try parse()
+        } catch {
+            errors.append(ReadError(path: path, kind: .malformed(reason: error.reason)))
+            return nil
+        }
+    }
+}
+
+/// The files read from each PCI device folder: one line each, so adding an attribute is one line.
+struct PCIAttribute: Sendable {
+    let file: String
+    let limit: Int
+    let required: Bool
+    let apply: @Sendable (inout PCIDevice, [UInt8]) throws(ParseError) -> Void
+
+    init(_ file: String, limit: Int = SnapshotReader.attributeLimit, required: Bool = true,
+         _ apply: @escaping @Sendable (inout PCIDevice, [UInt8]) throws(ParseError) -> Void) {
+        self.file = file
+        self.limit = limit
+        self.required = required
+        self.apply = apply
+    }
+
+    static let table: [PCIAttribute] = [
+        PCIAttribute("vendor") { device, bytes throws(ParseError) in device.vendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16)) },
+        PCIAttribute("device") { device, bytes throws(ParseError) in device.deviceID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16)) },
+        PCIAttribute("class") { device, bytes throws(ParseError) in device.classCode = UInt32(try SysfsAttributeParser.hexID(bytes, bits: 24)) },
+        PCIAttribute("subsystem_vendor") { device, bytes throws(ParseError) in device.subsystemVendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16)) },
+        PCIAttribute("subsystem_device") { device, bytes throws(ParseError) in device.subsystemDeviceID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16)) },
+        PCIAttribute("revision") { device, bytes throws(ParseError) in device.revision = UInt8(try SysfsAttributeParser.hexID(bytes, bits: 8)) },
+        PCIAttribute("dma_mask_bits") { device, bytes throws(ParseError) in device.dmaMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64) },
+        PCIAttribute("consistent_dma_mask_bits") { device, bytes throws(ParseError) in device.consistentDMAMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64) },
+        // `removable` came with 5.12; older kernels simply lack it.
+        PCIAttribute("removable", required: false) { device, bytes throws(ParseError) in device.removable = try SysfsAttributeParser.removable(bytes) },
+        PCIAttribute("config", limit: SnapshotReader.configLimit) { device, bytes throws(ParseError) in device.config = try PCIConfigSpaceParser.parse(bytes) },
+    ]
+}

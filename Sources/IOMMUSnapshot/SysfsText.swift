@@ -1,0 +1,69 @@
+/// Shared checks for sysfs text attributes: one value, printed by the kernel with a trailing newline.
+enum SysfsText {
+    /// The content as one line of printable ASCII without its newline; rejects NUL bytes, control
+    /// bytes, non-ASCII and more than one line — none of which a kernel attribute prints.
+    static func singleLine(_ bytes: [UInt8]) throws(ParseError) -> Substring {
+        guard !bytes.isEmpty else { throw ParseError("empty file") }
+        var end = bytes.count
+        if bytes[end - 1] == 0x0a { end -= 1 }
+        for index in 0..<end {
+            let byte = bytes[index]
+            if byte == 0 { throw ParseError("contains a NUL byte at offset \(index)") }
+            if byte == 0x0a { throw ParseError("more than one line") }
+            if byte < 0x20 && byte != 0x09 || byte >= 0x7f { throw ParseError("unexpected byte 0x\(hex(UInt64(byte), width: 2)) at offset \(index)") }
+        }
+        guard end > 0 else { throw ParseError("empty value") }
+        return Substring(decoding: bytes[0..<end], as: UTF8.self)
+    }
+
+    /// Printable text of several lines (cmdline, version, iomem); NUL bytes are an error.
+    static func text(_ bytes: [UInt8]) throws(ParseError) -> String {
+        if let nul = bytes.firstIndex(of: 0) { throw ParseError("contains a NUL byte at offset \(nul)") }
+        guard let text = String(validating: bytes, as: UTF8.self) else { throw ParseError("not valid UTF-8") }
+        return text
+    }
+}
+
+/// Numeric sysfs attributes: `vendor` (`0x8086`), `class` (`0x060100`), `dma_mask_bits` (`64`), `removable`.
+public enum SysfsAttributeParser {
+    /// `0x%04x`-style ids; `bits` bounds the value (16 for ids, 24 for class, 8 for revision).
+    public static func hexID(_ bytes: [UInt8], bits: Int) throws(ParseError) -> UInt64 {
+        let line = try SysfsText.singleLine(bytes)
+        guard line.hasPrefix("0x"), line.count > 2, let value = UInt64(line.dropFirst(2), radix: 16) else {
+            throw ParseError("expected a 0x-prefixed hex number, found \(quoted(line))")
+        }
+        guard bits >= 64 || value >> UInt64(bits) == 0 else { throw ParseError("\(line) is wider than \(bits) bits") }
+        return value
+    }
+
+    /// A hex register without prefix, as `intel-iommu/cap` prints it (`d2008c22260206`).
+    public static func hexRegister(_ bytes: [UInt8]) throws(ParseError) -> UInt64 {
+        let line = try SysfsText.singleLine(bytes)
+        let digits = line.hasPrefix("0x") ? line.dropFirst(2) : line
+        guard !digits.isEmpty, digits.count <= 16, let value = UInt64(digits, radix: 16) else {
+            throw ParseError("expected a hex register, found \(quoted(line))")
+        }
+        return value
+    }
+
+    /// A decimal count such as `dma_mask_bits`; `range` bounds it.
+    public static func decimal(_ bytes: [UInt8], range: ClosedRange<Int>) throws(ParseError) -> Int {
+        let line = try SysfsText.singleLine(bytes)
+        guard let value = Int(line), range.contains(value) else {
+            throw ParseError("expected a number in \(range.lowerBound)…\(range.upperBound), found \(quoted(line))")
+        }
+        return value
+    }
+
+    public static func removable(_ bytes: [UInt8]) throws(ParseError) -> Removable {
+        let line = try SysfsText.singleLine(bytes)
+        guard let value = Removable(rawValue: String(line)) else {
+            throw ParseError("expected removable, fixed or unknown, found \(quoted(line))")
+        }
+        return value
+    }
+
+    static func quoted(_ text: Substring) -> String {
+        "\"" + (text.count > 40 ? text.prefix(40) + "…" : text) + "\""
+    }
+}
