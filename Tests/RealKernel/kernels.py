@@ -78,6 +78,7 @@ class Apt:
             "-o", f"Dir::State::status={self.root}/status",
             "-o", f"Dir::Cache={self.root}/cache",
             "-o", "Acquire::Languages=none",
+            "-o", "Acquire::PDiffs=false",
             "-o", "APT::Architectures=amd64",
             "-o", "Debug::NoLocking=1",
         ]
@@ -109,15 +110,16 @@ def debcmp(a, b):
 def newest(apt, line):
     """(abi, version, packages to download) of the newest generic amd64 kernel of the line."""
     prefix = re.escape(LINES[line]["prefix"])
+    names = [n for n in apt.names(f"^linux-image-{prefix}.*-amd64$")
+             if not re.search(r"-(cloud|rt)-amd64$", n)]
     cands = {}
-    for name in apt.names(f"^linux-image-{prefix}.*-amd64$"):
-        m = re.fullmatch(r"linux-image-(.+)-amd64", name)
-        abi = m.group(1)
-        if abi.endswith("-cloud") or abi.endswith("-rt"):
-            continue
-        v = apt.version(name)
-        if v:
-            cands[abi] = v
+    if names:  # one apt-cache call for all candidates: each call re-reads the lists
+        out = apt.run("apt-cache", "show", "--no-all-versions", *names)
+        for block in out.split("\n\n"):
+            pm = re.search(r"^Package: (\S+)", block, re.M)
+            vm = re.search(r"^Version: (\S+)", block, re.M)
+            if pm and vm:
+                cands[re.fullmatch(r"linux-image-(.+)-amd64", pm.group(1)).group(1)] = vm.group(1)
     if not cands:
         raise RuntimeError(f"no linux-image-{LINES[line]['prefix']}*-amd64 found for line {line}")
     abi = max(cands, key=functools.cmp_to_key(lambda a, b: debcmp(cands[a], cands[b])))

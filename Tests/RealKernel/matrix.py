@@ -26,9 +26,11 @@ IOMMUS = {
     "amd": {"machine": "q35,kernel-irqchip=split", "devices": ["-device", "amd-iommu"], "base": []},
 }
 
-# Device set a: the shared fixtures' machine plus NVMe and a multifunction slot.
+# Device set a: the shared fixtures' machine plus NVMe and a multifunction slot. VGA
+# sits at 0a.0, not 01.0 as in the shared fixtures: QEMU's AMD IOMMU is itself a PCI
+# function and takes the first free slot, 01.0.
 DEVICE_SET_A = [
-    "-device", "VGA,addr=01.0",
+    "-device", "VGA,addr=0a.0",
     "-device", "e1000e,addr=02.0",
     "-device", "virtio-net-pci,addr=03.0",
     "-device", "pcie-root-port,id=rp1,chassis=1,addr=04.0",

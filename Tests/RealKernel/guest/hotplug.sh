@@ -20,7 +20,7 @@ uevent /tmp/uevent-log &
 UEV=$!
 
 WATCHER=$(arg watcher)
-if [ "$WATCHER" != scan ] && $IW daemon --help >/dev/null 2>&1; then
+if [ "$WATCHER" != scan ] && $IW --help 2>&1 | grep -q '^ *daemon '; then
     $IW daemon --foreground --root / > /tmp/daemon.log 2>&1 &
     DAEMON=$!
     say "daemon started pid=$DAEMON"
