@@ -4,20 +4,7 @@
 # the binary has one) and log every uevent the kernel sends.
 PORT=/sys/bus/pci/devices/0000:00:06.0
 
-cat > /tmp/uevent-log <<'EOS'
-#!/bin/sh
-{
-  echo "t=$(cut -d' ' -f1 /proc/uptime) ACTION=$ACTION DEVPATH=$DEVPATH SUBSYSTEM=$SUBSYSTEM${DRIVER:+ DRIVER=$DRIVER}${PCI_SLOT_NAME:+ PCI_SLOT_NAME=$PCI_SLOT_NAME}"
-  if [ "$SUBSYSTEM" = pci ]; then
-    echo "    groups now: $(ls /sys/kernel/iommu_groups | sort -n | tr '\n' ' ')"
-    [ -L "/sys$DEVPATH/iommu_group" ] && echo "    /sys$DEVPATH/iommu_group -> $(readlink "/sys$DEVPATH/iommu_group")"
-  fi
-} >> /tmp/uevents.txt
-EOS
-chmod +x /tmp/uevent-log
-: > /tmp/uevents.txt
-uevent /tmp/uevent-log &
-UEV=$!
+start_uevents
 
 WATCHER=$(arg watcher)
 if [ "$WATCHER" != scan ] && $IW --help 2>&1 | grep -q '^ *daemon '; then
@@ -68,5 +55,4 @@ while :; do
 done
 sleep 1
 [ -n "$DAEMON" ] && { kill $DAEMON; sleep 1; emit daemon.log /tmp/daemon.log; }
-kill $UEV
-emit uevents.txt /tmp/uevents.txt
+stop_uevents

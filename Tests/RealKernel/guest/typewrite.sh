@@ -4,9 +4,11 @@
 LOG=/tmp/typewrite.log
 log() { echo "$*" >> $LOG; }
 tw() { # tw LABEL VALUE FILE
+    uevent_mark "$1"
     out=$( { echo "$2" > "$3"; } 2>&1 ); rc=$?
     log "$1: echo $2 > ${3#/sys/kernel/iommu_groups/} -> rc=$rc${out:+ ($(echo "$out" | sed 's/^.*: //'))}; type now $(cat "$3")"
 }
+start_uevents
 for m in $(cat /lib/modules/iw/order); do
     out=$(insmod /lib/modules/iw/$m 2>&1); log "insmod $m -> rc=$?${out:+ ($out)}"
 done
@@ -27,7 +29,7 @@ else
     log "device $slot (e1000e) alone in group $G; type $(cat $T); dma_mask_bits $(cat $M); ls -l type: $(ls -l $T | cut -d' ' -f1)"
     capture bound
     tw "bound, write identity" identity $T
-    echo $slot > $DRV/unbind; log "unbind -> rc=$?"
+    uevent_mark unbind; echo $slot > $DRV/unbind; log "unbind -> rc=$?"
     capture unbound
     tw "unbound, write identity" identity $T
     capture identity
@@ -58,3 +60,4 @@ for g in $(ls /sys/kernel/iommu_groups | sort -n); do
 done
 capture after
 emit typewrite.log $LOG
+stop_uevents
