@@ -122,11 +122,15 @@ def qemu_args(cfg, extra=None):
     return args
 
 
+HOTPLUG_WATCHER = "auto"
+
+
 def kernel_cmdline(cfg):
     # no_timer_check: under TCG on a busy host the IO-APIC timer check can miss its ticks
     # and panic ("timer doesn't work through Interrupt-remapped IO-APIC"); seen on 6.12, 7.2
     return " ".join(["console=ttyS0", "panic=-1", "loglevel=2", "no_timer_check"] + cfg["iommuArgs"]
-                    + [f"iwtest.mode={cfg.get('scenario', 'matrix')}"])
+                    + [f"iwtest.mode={cfg.get('scenario', 'matrix')}"]
+                    + ([f"iwtest.watcher={HOTPLUG_WATCHER}"] if cfg.get("scenario") == "hotplug" else []))
 
 
 class QMP:
@@ -394,7 +398,7 @@ def check_boot(cfg, text, status, model_mode):
         problems.append(f"guest did not finish (qemu status {status}); last console lines: "
                         + " | ".join(l for l in text.strip().split("\n")[-4:]))
     scenario = cfg.get("scenario", "matrix")
-    result = {"blobs": blobs, "stats": stats, "scans": {}}
+    result = {"blobs": blobs, "stats": stats, "scans": {}, "line": cfg["line"], "modelMode": model_mode}
     if scenario == "matrix":
         scan, rc, p = check_scan(blobs, stats, "main")
         problems += p
@@ -437,6 +441,9 @@ def check_hotplug(blobs, stats, result):
         problems.append(f"hotplug: groups after removal differ from before: "
                         f"gone {sorted(map(sorted, before_sets - after_sets))}, "
                         f"extra {sorted(map(sorted, after_sets - before_sets))}")
+    if any(s.startswith("daemon started") for s in stats) and "daemon alive=1" not in stats:
+        problems.append("hotplug: the daemon died during the scenario: "
+                        + blobs.get("daemon.log", b"").decode(errors="replace").strip()[-300:])
     changes = [s for s in stats if s.startswith("scan-change")]
     uevents = blobs.get("uevents.txt", b"").decode(errors="replace")
     group_events = [l for l in uevents.split("\n") if "DEVPATH=/kernel/iommu_groups" in l]
@@ -449,9 +456,13 @@ def check_hotplug(blobs, stats, result):
 def check_typewrite(blobs, stats, result):
     problems = []
     steps = [s.split()[1] for s in stats if s.startswith("scan ")]
+    result["modelProblems"] = []
     for step in steps:
-        _, _, p = check_scan(blobs, stats, step)
+        scan, rc, p = check_scan(blobs, stats, step)
         problems += p
+        result["scans"][step] = (scan, rc)
+        mp, _ = model_check({"expect": matrix.typewrite_expect(result["line"], step)}, scan, result["modelMode"])
+        result["modelProblems"] += [f"step {step}: {m}" for m in mp]
     log = blobs.get("typewrite.log", b"").decode(errors="replace")
     if not log:
         problems.append("typewrite: no log came out")
@@ -508,6 +519,11 @@ def write_fixture(name, cfg, kernel, result, step, qemu_version, extra=None):
     with open(os.path.join(dest, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
+    # what the binary printed live in the guest for this tree: tests can check that reading the
+    # capture gives the same groups as reading the live sysfs did
+    if f"scan-{step}.json" in blobs:
+        with open(os.path.join(dest, "live-scan.json"), "wb") as f:
+            f.write(blobs[f"scan-{step}.json"])
     return dest
 
 
@@ -526,8 +542,11 @@ def main():
     ap.add_argument("--offline", action="store_true", help="use cached kernels, no apt query")
     ap.add_argument("--timeout", type=int, default=300, help="seconds per boot")
     ap.add_argument("--docs", help="write per-line scenario findings (markdown) to this file")
+    ap.add_argument("--hotplug-watcher", choices=["auto", "scan"], default="auto",
+                    help="auto: also run `iommu-watch daemon --foreground` when the binary has it; scan: scan loop only")
     args = ap.parse_args()
-    global HOST_BINARY
+    global HOST_BINARY, HOTPLUG_WATCHER
+    HOTPLUG_WATCHER = args.hotplug_watcher
     with open(args.binary, "rb") as f:  # the stand-in is a guest shell script: no host replay
         HOST_BINARY = os.path.abspath(args.binary) if f.read(4) == b"\x7fELF" else None
 

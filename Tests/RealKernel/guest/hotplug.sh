@@ -54,5 +54,9 @@ while :; do
     sleep 0.3
 done
 sleep 1
-[ -n "$DAEMON" ] && { kill $DAEMON; sleep 1; emit daemon.log /tmp/daemon.log; }
+if [ -n "$DAEMON" ]; then
+    a=0; kill -0 $DAEMON 2>/dev/null && a=1
+    say "daemon alive=$a"
+    kill $DAEMON; sleep 1; emit daemon.log /tmp/daemon.log
+fi
 stop_uevents
