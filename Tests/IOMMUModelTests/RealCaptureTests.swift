@@ -7,18 +7,18 @@ import Testing
 /// into groups, the same type per group and the same reserved-region lines. A capture whose type was
 /// changed after boot cannot be one of these: the test bed captures right after boot.
 @Suite struct RealCaptureTests {
-    @Test(arguments: Fixtures.all)
+    @Test(arguments: Captures.names)
     func predictedGroupsEqualObserved(_ name: String) throws {
-        let snapshot = try Fixtures.read(name)
+        let snapshot = try Captures.snapshot(name)
         let prediction = Model.predict(snapshot)
         let observed = Set(snapshot.groups.map { Set($0.pciMembers) }.filter { !$0.isEmpty })
         let predicted = Set(prediction.groups.map { Set($0.members) })
         #expect(predicted == observed, "\(name): partition differs")
     }
 
-    @Test(arguments: Fixtures.all)
+    @Test(arguments: Captures.names)
     func predictedTypesEqualObserved(_ name: String) throws {
-        let snapshot = try Fixtures.read(name)
+        let snapshot = try Captures.snapshot(name)
         let prediction = Model.predict(snapshot)
         for group in snapshot.groups where !group.pciMembers.isEmpty {
             guard let predicted = prediction.group(containing: group.pciMembers[0]) else {
@@ -29,9 +29,9 @@ import Testing
         }
     }
 
-    @Test(arguments: Fixtures.all)
+    @Test(arguments: Captures.names)
     func predictedRegionsEqualObserved(_ name: String) throws {
-        let snapshot = try Fixtures.read(name)
+        let snapshot = try Captures.snapshot(name)
         let prediction = Model.predict(snapshot)
         for group in snapshot.groups where !group.pciMembers.isEmpty {
             let predicted = prediction.group(containing: group.pciMembers[0])?.regions.map(\.region.kernelLine) ?? []
