@@ -1,1 +1,0 @@
-print("iommu-watch")
