@@ -13,10 +13,10 @@ public enum PolicySource: Sendable, Hashable, CustomStringConvertible {
 
     public var description: String {
         switch self {
-        case .buildConfig(let option): "build config \(option)"
-        case .distributionDefault(let what): "distribution default (\(what))"
-        case .commandLine(let parameter): "kernel command line `\(parameter)`"
-        case .virtualisedIOMMU(let what): "virtualised IOMMU (\(what))"
+        case .buildConfig(let option): option
+        case .distributionDefault(let what): what
+        case .commandLine(let parameter): "`\(parameter)`"
+        case .virtualisedIOMMU(let what): "virtualised IOMMU, \(what)"
         }
     }
 }
@@ -43,7 +43,7 @@ public struct DomainPolicy: Sendable, Hashable {
 
     /// One sentence: "DMA-FQ (translated: distribution default …; lazy: …)".
     public var summary: String {
-        if globalType == .identity { return "identity (passthrough: \(passthroughSource))" }
+        if globalType == .identity { return "identity (passthrough from \(passthroughSource))" }
         return "\(globalType.rawValue) (translated: \(passthroughSource); \(isStrict ? "strict" : "lazy"): \(strictSource))"
     }
 }
@@ -61,7 +61,7 @@ extension Model {
             passthrough = enabled
             passthroughSource = .buildConfig(enabled ? "CONFIG_IOMMU_DEFAULT_PASSTHROUGH=y" : "CONFIG_IOMMU_DEFAULT_PASSTHROUGH not set")
         } else {
-            passthroughSource = .distributionDefault("\(distribution) builds translated, CONFIG_IOMMU_DEFAULT_PASSTHROUGH not set")
+            passthroughSource = .distributionDefault("\(distribution)'s default build")
         }
         // 5.15+: CONFIG_IOMMU_DEFAULT_DMA_STRICT / _LAZY; before, x86 drivers defaulted to lazy.
         var strict = false
@@ -70,7 +70,7 @@ extension Model {
             strict = strictConfig
             strictSource = .buildConfig(strictConfig ? "CONFIG_IOMMU_DEFAULT_DMA_STRICT=y" : "CONFIG_IOMMU_DEFAULT_DMA_LAZY=y")
         } else {
-            strictSource = .distributionDefault("\(distribution) builds CONFIG_IOMMU_DEFAULT_DMA_LAZY")
+            strictSource = .distributionDefault("\(distribution)'s default build")
         }
         var disabledBy: String?
         var graphicsIdentity = false
@@ -174,9 +174,9 @@ extension Model {
     }
 
     static func distributionName(_ versionLine: String?) -> String {
-        guard let line = versionLine else { return "an unknown distribution" }
+        guard let line = versionLine else { return "the usual distribution" }
         for (needle, name) in [("Debian", "Debian"), ("Ubuntu", "Ubuntu"), ("Red Hat", "Red Hat"), ("fedora", "Fedora"), ("SUSE", "SUSE"), ("Arch", "Arch")]
         where line.contains(needle) { return name }
-        return "an unknown distribution"
+        return "the usual distribution"
     }
 }

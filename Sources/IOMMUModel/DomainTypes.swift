@@ -27,6 +27,11 @@ public enum TypeRule: Sendable, Hashable {
     /// Before 5.3 Intel groups had no default domain at all.
     case noCoreDefaultDomain
 
+    public var isGlobalPolicy: Bool {
+        if case .globalPolicy = self { return true }
+        return false
+    }
+
     public var sentence: String {
         switch self {
         case .globalPolicy(let policy): "no member asks for a type, so the global policy applies: \(policy.summary)"

@@ -149,8 +149,8 @@ public enum IdentityDomainObject: Sendable, Hashable {
     public var description: String {
         switch self {
         case .driverInternal: "the driver's internal identity map (no core default domain)"
-        case .sharedAllocated(let name): "one allocated domain (\(name)) shared by all identity groups"
-        case .staticGlobal(let name): "one static domain (\(name)) shared by all identity groups"
+        case .sharedAllocated(let name): "one identity domain, \(name), allocated once"
+        case .staticGlobal(let name): "one static identity domain, \(name)"
         case .perGroup: "a separate pass-through domain per group"
         }
     }

@@ -155,13 +155,13 @@ struct Check {
         let lessProtected = observed == .identity && expected.isTranslated
         add(Catalog.defaultTypeMismatch, severity: lessProtected || expected == .identity ? .warning : .notice, members: members,
             group: group.id, slot: members.first,
-            message: "\(groupName) is \(observed.rawValue) although \(ruleSummary(decision)) says \(expected.rawValue): \(who)",
+            message: "\(groupName) is \(observed.rawValue) although \(ruleSummary(decision)) says \(expected.rawValue)\(decision.rule.isGlobalPolicy ? " (\(policy.summary.drop { $0 != "(" }.dropFirst().dropLast()))" : ""): \(who)",
             domainType: observed, expected: expected.rawValue, observed: observed.rawValue)
     }
 
     func ruleSummary(_ decision: TypeDecision) -> String {
         switch decision.rule {
-        case .globalPolicy: "the policy (\(policy.summary))"
+        case .globalPolicy: "the policy"
         default: "the kernel's rule (\(decision.rule.sentence))"
         }
     }
@@ -275,7 +275,7 @@ struct Check {
                 ? "; \(snapshot.kernel.release ?? "this release") keeps it alive when a group is released (\(lifetimeGuard(share.object)))"
                 : ""
             add(Catalog.sharedIdentityDomain, severity: severity, members: [], suffix: share.driver, group: groups.first?.id, slot: members.first,
-                message: "\(Names.groups(groups.map(\.id))) (\(members.count) devices) share \(share.object.description) of \(share.driver): their devices DMA to all memory and to each other's buffers unchecked; \(why)\(lifetime)",
+                message: "\(Names.groups(groups.map(\.id))) (\(members.count) devices) share \(share.driver)'s \(share.object.description): their devices DMA to all memory and to each other's buffers unchecked; \(why)\(lifetime)",
                 domainType: .identity, expected: policy.globalType.rawValue, observed: "\(groups.count) identity groups")
         }
     }

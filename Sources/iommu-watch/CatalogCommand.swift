@@ -28,13 +28,6 @@ struct CatalogCommand: ParsableCommand {
             return
         }
         guard journal != markdown else { throw ValidationError("give exactly one of --journal, --markdown (or --write ROOT)") }
-        print(journal ? Catalog.journalCatalog() : Catalog.markdown(), terminator: "")
-    }
-}
-
-/// stderr as a `TextOutputStream` for `print(_:to:)`.
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        FileHandle.standardError.write(Data(string.utf8))
+        StandardStreams.write(journal ? Catalog.journalCatalog() : Catalog.markdown())
     }
 }

@@ -10,15 +10,14 @@ struct Explain: ParsableCommand {
     @Argument(help: "A divergence name (shared-identity-domain) or its MESSAGE_ID.")
     var nameOrID: String
 
-    @Option(help: "Filesystem root (unused: the catalog does not depend on the machine).")
-    var root: String = "/"
+    /// Accepted like every command's; the catalog does not depend on the machine.
+    @OptionGroup var root: RootOption
 
     func run() throws {
         guard let kind = Catalog.kind(named: nameOrID) else {
-            var standardError = StandardError()
-            print("iommu-watch: no divergence named or numbered \(nameOrID); known: \(Catalog.all.map(\.name).joined(separator: ", "))", to: &standardError)
+            StandardStreams.error("no divergence named or numbered \(nameOrID); known: \(Catalog.all.map(\.name).joined(separator: ", "))")
             throw ExitCode(2)
         }
-        print(Catalog.explanation(of: kind), terminator: "")
+        StandardStreams.write(Catalog.explanation(of: kind))
     }
 }

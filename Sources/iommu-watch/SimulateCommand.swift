@@ -16,8 +16,7 @@ struct Simulate: ParsableCommand {
             kernel release would refuse is reported and not applied.
             """)
 
-    @Option(help: "Filesystem root to read (a captured tree stands in for the machine).")
-    var root: String = "/"
+    @OptionGroup var root: RootOption
 
     @Option(help: "Reboot with this kernel command line.")
     var cmdline: String?
@@ -43,19 +42,18 @@ struct Simulate: ParsableCommand {
         let overrides = try parseOverrides()
         let snapshot: Snapshot
         do {
-            snapshot = try SnapshotReader.read(root: root)
+            snapshot = try SnapshotReader.read(root: root.root)
         } catch {
-            var standardError = StandardError()
-            print("iommu-watch: cannot read \(root): \(error.path): \(error.message)", to: &standardError)
-            throw ExitCode(2)
+            StandardStreams.error("cannot read root \(error.path): \(error.message)")
+            throw ExitStatus.unreadable
         }
         let outcome = SimulationOutcome(snapshot: snapshot, overrides: overrides)
         switch format {
-        case .text: print(outcome.text, terminator: "")
+        case .text: StandardStreams.write(outcome.text)
         case .json:
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try encoder.encode(outcome.json), as: UTF8.self))
+            StandardStreams.write(Array(try encoder.encode(outcome.json)) + [0x0a])
         }
     }
 
