@@ -73,6 +73,9 @@ extension Model {
             strictSource = .distributionDefault("\(distribution)'s default build")
         }
         var disabledBy: String?
+        // intel_iommu= only reaches the Intel driver and amd_iommu= only the AMD one.
+        let family = snapshot.iommus.first?.driver.name
+            ?? (snapshot.firmware.dmar != nil ? "intel-iommu" : snapshot.firmware.ivrs != nil ? "amd-iommu" : nil)
         var graphicsIdentity = false
         var scalableMode: Bool?
         for parameter in snapshot.kernel.commandLine?.parameters ?? [] {
@@ -107,7 +110,7 @@ extension Model {
                 for option in options {
                     switch option {
                     case "on": if disabledBy?.hasPrefix("intel_iommu") == true { disabledBy = nil }
-                    case "off": disabledBy = written
+                    case "off": if family != "amd-iommu" { disabledBy = written }
                     case "strict":
                         strict = true
                         strictSource = .commandLine(written)
@@ -120,7 +123,7 @@ extension Model {
             case "amd_iommu":
                 // drivers/iommu/amd/init.c parse_amd_iommu_options().
                 for option in options {
-                    if option == "off" { disabledBy = written }
+                    if option == "off", family != "intel-iommu" { disabledBy = written }
                     if option == "fullflush" {
                         strict = true
                         strictSource = .commandLine(written)

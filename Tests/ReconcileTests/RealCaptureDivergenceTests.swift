@@ -4,43 +4,62 @@ import IOMMUSnapshot
 import Reconcile
 import Testing
 
-/// What a capture's configuration says it should show, from its `manifest.json` when present and its
-/// `proc/cmdline`: the hazards are read from how the machine was booted, never from the model.
+/// What a capture's configuration says it should show, from its `manifest.json` (written by
+/// Tests/RealKernel: `expectedDivergences` is "clean", a list of names, or null for "not asserted")
+/// and its `proc/cmdline`: hazards are read from how the machine was booted, never from the model.
 struct CaptureConfiguration: CustomStringConvertible {
     let name: String
     let commandLine: KernelCommandLine
-    /// Divergence names the manifest says must appear, if it lists any.
+    /// Names the manifest says must appear.
     let manifestExpects: [String]
-    let hasFirmwareTable: Bool
+    /// The manifest says "clean"; nil when there is no manifest or it asserts nothing.
+    let manifestSaysClean: Bool?
+    /// A `type` write the kernel accepted during the capture (the typewrite scenario's log).
+    let acceptedTypeWrite: Bool
+    let hasManifest: Bool
+    let snapshot: Snapshot
 
     init(_ name: String, snapshot: Snapshot) {
         self.name = name
+        self.snapshot = snapshot
         var line = snapshot.kernel.commandLine ?? KernelCommandLine("")
         var expects: [String] = []
+        var clean: Bool?
+        var written = false
         let manifestURL = Fixtures.folder.appendingPathComponent(name + "/manifest.json")
-        if let data = try? Data(contentsOf: manifestURL), let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] {
-            for key in ["cmdline", "commandLine", "command_line", "append"] {
-                if let text = object[key] as? String, snapshot.kernel.commandLine == nil { line = KernelCommandLine(text) }
-            }
-            for key in ["expectedDivergences", "expected_divergences", "expect", "divergences"] {
-                if let names = object[key] as? [String] { expects += names }
-            }
+        let manifest = (try? Data(contentsOf: manifestURL)).flatMap { try? JSONSerialization.jsonObject(with: $0) as? [String: Any] }
+        if let manifest {
+            if snapshot.kernel.commandLine == nil, let text = manifest["cmdline"] as? String { line = KernelCommandLine(text) }
+            if let names = manifest["expectedDivergences"] as? [String] { expects = names }
+            if let word = manifest["expectedDivergences"] as? String { clean = word == "clean" }
+            // "unbound, write identity: echo identity > 5/type -> rc=0; type now identity"
+            written = (manifest["typeWrites"] as? [String] ?? []).contains { $0.contains(" write ") && $0.contains("-> rc=0") }
         }
+        self.hasManifest = manifest != nil
         self.commandLine = line
         self.manifestExpects = expects
-        self.hasFirmwareTable = snapshot.firmware.dmar != nil || snapshot.firmware.ivrs != nil
+        self.manifestSaysClean = clean
+        self.acceptedTypeWrite = written
     }
 
+    var isIntel: Bool { snapshot.firmware.dmar != nil || snapshot.iommus.contains { $0.driver.name == "intel-iommu" } }
     var asksForPassthrough: Bool {
         commandLine.options(of: "iommu").contains("pt") || ["1", "y", "on"].contains(commandLine.value(of: "iommu.passthrough") ?? "")
     }
     var disablesIOMMU: Bool {
-        commandLine.options(of: "intel_iommu").contains("off") || commandLine.options(of: "amd_iommu").contains("off") || commandLine.options(of: "iommu").contains("off")
+        (isIntel && commandLine.options(of: "intel_iommu").contains("off")) || (!isIntel && commandLine.options(of: "amd_iommu").contains("off"))
+            || commandLine.options(of: "iommu").contains("off")
     }
-    /// Captures where something is bound to VFIO were set up to show a VFIO hazard.
-    func bindsVFIO(_ snapshot: Snapshot) -> Bool { snapshot.pciDevices.contains { $0.driver?.hasPrefix("vfio") == true } }
+    var hasFirmwareTable: Bool { snapshot.firmware.dmar != nil || snapshot.firmware.ivrs != nil }
+    var bindsVFIO: Bool { snapshot.pciDevices.contains { $0.driver?.hasPrefix("vfio") == true } }
 
-    func isClean(_ snapshot: Snapshot) -> Bool { !asksForPassthrough && !disablesIOMMU && !bindsVFIO(snapshot) && manifestExpects.isEmpty }
+    /// Clean: booted without a hazard and left alone. A manifest's "clean" is trusted unless the capture
+    /// itself records an accepted `type` write (which the kernel did not choose).
+    var isClean: Bool {
+        if acceptedTypeWrite { return false }
+        if let manifestSaysClean { return manifestSaysClean }
+        return !hasManifest && !asksForPassthrough && !disablesIOMMU && !bindsVFIO
+    }
 
     var description: String { name }
 }
@@ -56,7 +75,7 @@ struct CaptureConfiguration: CustomStringConvertible {
     func cleanCaptureHasNoDivergenceAtWarningOrAbove(_ name: String) throws {
         let snapshot = try Fixtures.read(name)
         let configuration = CaptureConfiguration(name, snapshot: snapshot)
-        guard configuration.isClean(snapshot) else { return }
+        guard configuration.isClean else { return }
         let serious = Reconciler.divergences(in: snapshot).filter { $0.severity >= .warning }
         #expect(serious.isEmpty, "\(name): \(serious.map { "\($0.kind.name): \($0.message)" })")
     }
@@ -82,6 +101,13 @@ struct CaptureConfiguration: CustomStringConvertible {
         guard configuration.disablesIOMMU, configuration.hasFirmwareTable else { return }
         let disabled = Reconciler.divergences(in: snapshot).filter { $0.kind == Catalog.iommuDisabled }
         #expect(disabled.count == 1, "\(name)")
+    }
+
+    @Test(arguments: Fixtures.all)
+    func acceptedTypeWriteIsDefaultTypeMismatch(_ name: String) throws {
+        let snapshot = try Fixtures.read(name)
+        guard CaptureConfiguration(name, snapshot: snapshot).acceptedTypeWrite else { return }
+        #expect(Reconciler.divergences(in: snapshot).contains { $0.kind == Catalog.defaultTypeMismatch }, "\(name)")
     }
 
     @Test(arguments: Fixtures.all)
