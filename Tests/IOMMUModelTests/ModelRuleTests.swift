@@ -151,3 +151,43 @@ import Testing
         return bytes
     }
 }
+
+/// An AMD unit on the same topology (typed edit: the reader decides the family from the unit's
+/// attribute folder; real AMD captures come from the test bed).
+@Suite struct AMDModelTests {
+    func amd(_ name: String, npCache: Bool) throws -> Snapshot {
+        var snapshot = try Captures.snapshot(name)
+        snapshot.iommus = [IOMMUUnit(name: "ivhd0", driver: .amd(capability: 0x0040_000f | (npCache ? 1 << 26 : 0), features: nil))]
+        snapshot.firmware = FirmwareTables(dmar: nil, ivrs: nil)
+        for index in snapshot.pciDevices.indices where snapshot.pciDevices[index].iommu != nil { snapshot.pciDevices[index].iommu = "ivhd0" }
+        return snapshot
+    }
+
+    @Test func amdGroupsGetTheHyperTransportHoleAndNoISARegion() throws {
+        let prediction = Model.predict(try amd("linux-61-intel", npCache: true))
+        let regions = try #require(prediction.group(containing: PCIAddress("0000:00:1f.0")!)).regions.map(\.region.kernelLine)
+        #expect(regions == ["0x00000000fee00000 0x00000000feefffff msi", "0x000000fd00000000 0x000000ffffffffff reserved"])
+    }
+
+    @Test func npCacheForcesStrictFrom515() throws {
+        #expect(Model.predict(try amd("linux-61-intel", npCache: true)).policy.globalType == .dma)
+        #expect(Model.predict(try amd("linux-61-intel", npCache: false)).policy.globalType == .dmaFQ)
+        #expect(Model.predict(try amd("linux-510-intel", npCache: true)).policy.globalType == .dma)
+    }
+
+    @Test func intelIOMMUOffDoesNotTouchAnAMDUnit() throws {
+        var snapshot = try amd("linux-612-intel", npCache: true)
+        snapshot.kernel.commandLine = KernelCommandLine("console=ttyS0 intel_iommu=off")
+        #expect(Model.predict(snapshot).policy.disabledBy == nil)
+        snapshot.kernel.commandLine = KernelCommandLine("console=ttyS0 amd_iommu=off")
+        #expect(Model.predict(snapshot).policy.disabledBy == "amd_iommu=off")
+    }
+
+    @Test func amdIdentityGroupsShareADomainOnlyWithTheStaticOne() throws {
+        var snapshot = try amd("linux-61-intel-pt", npCache: true)
+        let members = snapshot.groups.map(\.pciMembers)
+        #expect(Model.predict(snapshot).identityStructure(identityGroups: members).first?.isShared == false)
+        snapshot.kernel.version = KernelVersion(6, 13)
+        #expect(Model.predict(snapshot).identityStructure(identityGroups: members).first?.isShared == true)
+    }
+}
