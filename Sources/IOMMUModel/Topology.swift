@@ -41,7 +41,13 @@ public struct PCITopology: Sendable {
 
     public func portType(_ address: PCIAddress) -> PCIExpressPortType? { devices[address]?.config?.express?.portType }
     public func isPCIe(_ address: PCIAddress) -> Bool { devices[address]?.config?.express != nil }
-    public func isMultifunction(_ address: PCIAddress) -> Bool { devices[address]?.config?.isMultifunction ?? false }
+    /// `pdev->multifunction`: the header-type bit, or any function above 0 — `pci_scan_slot()` sets
+    /// `dev->multifunction = 1` for every `fn > 0` whatever its own header says (QEMU's second functions
+    /// carry no bit, and the kernel still groups them with function 0).
+    public func isMultifunction(_ address: PCIAddress) -> Bool {
+        guard let config = devices[address]?.config else { return false }
+        return config.isMultifunction || address.function > 0
+    }
 
     /// The secondary bus of a bridge, as seen from the devices found behind it.
     public func secondaryBus(of bridge: PCIAddress) -> UInt8? { childBus[bridge] }
@@ -66,7 +72,7 @@ public struct PCITopology: Sendable {
         case .downstreamPort, .rootPort:
             return flagsEnabled(config, flags, address)
         case .endpoint, .upstreamPort, .legacyEndpoint, .rootComplexIntegratedEndpoint:
-            if !config.isMultifunction { return (true, "") }
+            if !isMultifunction(address) { return (true, "") }
             return flagsEnabled(config, flags, address)
         case nil:
             return (true, "")

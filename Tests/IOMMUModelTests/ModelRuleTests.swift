@@ -31,6 +31,16 @@ import Testing
         #expect(group.merges.first?.sentence.contains("conventional PCI") == true)
     }
 
+    @Test func functionsAboveZeroCountAsMultifunctionWithoutTheHeaderBit_linux61() throws {
+        // QEMU gives a second function no multifunction bit (seen in the test bed's 00:09.1), and
+        // pci_scan_slot() marks it multifunction anyway: the slot still forms one group.
+        var snapshot = try Captures.snapshot("linux-61-intel")
+        for index in snapshot.pciDevices.indices where snapshot.pciDevices[index].address.slot == "0000:00:1f" && snapshot.pciDevices[index].address.function > 0 {
+            snapshot.pciDevices[index].config?.isMultifunction = false
+        }
+        #expect(Model.predict(snapshot).group(containing: address("00:1f.3"))?.members.count == 3)
+    }
+
     @Test func pcieToPCIBridgeGroupsItselfWithEverythingBehindIt_linux510() throws {
         let prediction = Model.predict(try Captures.snapshot("linux-510-intel"))
         let group = try #require(prediction.group(containing: address("02:02.0")))
