@@ -148,9 +148,22 @@ struct Check {
             return
         }
         guard let expected = decision.type, expected != observed, expected != .unknown else { return }
-        let who: String = switch rules.typeWrite {
+        var who: String = switch rules.typeWrite {
         case .readOnly: "type is read-only on this release, so nobody wrote it: a driver quirk or a distribution patch we do not model applies"
         default: "the kernel did not choose this; someone wrote `type` or a driver quirk we do not model applies"
+        }
+        // Strict forced by a virtualised IOMMU is invisible when the unit's registers were not captured.
+        let registersUnknown = snapshot.iommus.isEmpty || snapshot.iommus.contains { unit in
+            switch unit.driver {
+            case .intel(let cap, _): cap == nil
+            case .amd(let cap, _): cap == nil
+            case .other: false
+            }
+        }
+        // …and it would make every translated group DMA, not just this one.
+        let noGroupIsLazy = !snapshot.groups.contains { $0.type.domainType == .dmaFQ }
+        if observed == .dma && expected == .dmaFQ && registersUnknown && noGroupIsLazy {
+            who = "the IOMMU unit's cap register was not readable, so a virtualised IOMMU forcing strict mode (Intel caching mode, AMD NpCache) cannot be ruled out; otherwise " + who
         }
         let lessProtected = observed == .identity && expected.isTranslated
         add(Catalog.defaultTypeMismatch, severity: lessProtected || expected == .identity ? .warning : .notice, members: members,
