@@ -51,6 +51,13 @@ extension Model {
         var merges: [Merge] = []
         var guessed = Set<PCIAddress>()
         let coveredSet = Set(covered)
+        // Functions of each slot in probe order, so step 4 looks at its siblings, not at every device.
+        var slotFunctions: [PCIAddress: [PCIAddress]] = [:]
+        for function in topology.probeOrder {
+            var slot = function
+            slot.function = 0
+            slotFunctions[slot, default: []].append(function)
+        }
         for address in topology.probeOrder where coveredSet.contains(address) {
             var found: (group: Int, merge: Merge)?
             func consider(_ other: PCIAddress, _ cause: MergeCause) {
@@ -82,7 +89,9 @@ extension Model {
             if found == nil, topology.isMultifunction(candidate) {
                 let own = topology.acsEnabled(candidate)
                 if !own.enabled {
-                    for sibling in topology.probeOrder where sibling != candidate && sibling.sharesSlot(with: candidate) && found == nil {
+                    var slot = candidate
+                    slot.function = 0
+                    for sibling in slotFunctions[slot, default: []] where sibling != candidate && found == nil {
                         let theirs = topology.acsEnabled(sibling)
                         if !theirs.enabled { consider(sibling, .multifunctionWithoutACS(slot: candidate.slot, why: own.why)) }
                     }

@@ -83,9 +83,10 @@ public struct ModelContext: Sendable {
 
     func predict() -> Prediction {
         let (partition, merges, guessed) = Model.predictGroups(coveredDevices, topology: topology, firmwareAliases: firmwareAliases)
+        let mergesByDevice = Dictionary(grouping: merges, by: \.device)
         let groups = partition.map { members in
             let memberSet = Set(members)
-            return PredictedGroup(members: members, merges: merges.filter { memberSet.contains($0.device) },
+            return PredictedGroup(members: members, merges: members.flatMap { mergesByDevice[$0, default: []] },
                                   typeDecision: typeDecision(for: members), regions: regions(for: members),
                                   isGuess: !memberSet.isDisjoint(with: guessed))
         }

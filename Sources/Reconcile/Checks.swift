@@ -74,13 +74,14 @@ struct Check {
 
     /// Compares the kernel's partition with the model's, over devices both cover.
     mutating func checkMembership() {
-        let predictedOf = Dictionary(prediction.groups.flatMap { group in group.members.map { ($0, group) } }, uniquingKeysWith: { first, _ in first })
+        var predictedOf: [PCIAddress: Int] = [:]
+        for (index, group) in prediction.groups.enumerated() { for member in group.members { predictedOf[member] = index } }
         var observedOf: [PCIAddress: IOMMUGroup] = [:]
         for group in snapshot.groups { for member in group.pciMembers { observedOf[member] = group } }
         // Kernel groups coarser than the model's: the kernel knows a reason we do not.
         for group in snapshot.groups {
             let members = group.pciMembers.filter { predictedOf[$0] != nil }
-            let parts = Dictionary(grouping: members) { predictedOf[$0]!.key }
+            let parts = Dictionary(grouping: members) { predictedOf[$0] ?? -1 }
             guard parts.count > 1 else { continue }
             let apart = parts.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
             let reasons = apart.map { part in "\(Names.list(part)): \(whyApart(part))" }
@@ -91,7 +92,7 @@ struct Check {
         // Kernel groups finer than the model's: isolation claimed that ACS does not back.
         for predicted in prediction.groups {
             let members = predicted.members.filter { observedOf[$0] != nil }
-            let parts = Dictionary(grouping: members) { observedOf[$0]!.id }
+            let parts = Dictionary(grouping: members) { observedOf[$0]?.id ?? -1 }
             guard parts.count > 1 else { continue }
             let override = snapshot.kernel.commandLine?.value(of: "pcie_acs_override")
             let because = predicted.merges.map(\.sentence)
@@ -266,7 +267,8 @@ struct Check {
         let identityGroups = snapshot.groups.filter { $0.type.domainType == .identity && !$0.pciMembers.isEmpty }
         let structure = prediction.identityStructure(identityGroups: identityGroups.map(\.pciMembers))
         for share in structure where share.isShared {
-            let groups = identityGroups.filter { share.groups.contains($0.pciMembers) }
+            let shared = Set(share.groups)
+            let groups = identityGroups.filter { shared.contains($0.pciMembers) }
             let members = groups.flatMap(\.pciMembers)
             let removable = members.filter { snapshot.device($0)?.removable == .removable }
             let severity: Severity
