@@ -39,7 +39,7 @@ let package = Package(
             "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Daemon", "Systemd",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .testTarget(name: "IOMMUSnapshotTests", dependencies: ["IOMMUSnapshot"]),
+        .testTarget(name: "IOMMUSnapshotTests", dependencies: ["IOMMUSnapshot", "CLinux"]),
         .testTarget(name: "IOMMUModelTests", dependencies: ["IOMMUModel", "IOMMUSnapshot"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "IOMMUModel", "IOMMUSnapshot"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUSnapshot"]),

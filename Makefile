@@ -1,0 +1,40 @@
+# iommu-watch — build, run, test. Every target installs what it needs (Debian 12, as root).
+SWIFT_BIN ?= /opt/swift/usr/bin
+export PATH := $(SWIFT_BIN):$(PATH)
+SWIFT ?= swift
+RELEASE_FLAGS := -c release --static-swift-stdlib
+BINARY := .build/release/iommu-watch
+
+.PHONY: all deps test-deps build release scan test unit-test cli-test clean
+
+all: release
+
+deps:
+	tools/install-deps build
+
+test-deps:
+	tools/install-deps test
+
+build: deps
+	$(SWIFT) build
+
+release: deps
+	$(SWIFT) build $(RELEASE_FLAGS) --product iommu-watch
+
+## The main job: scan this machine, or a bundled real capture when it has no IOMMU groups.
+scan: release
+	tools/scan-here $(BINARY)
+
+## Every test: unit tests, the CLI's contract.
+test: test-deps
+	$(MAKE) unit-test cli-test
+
+unit-test:
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+cli-test: release
+	Tests/CLI/run $(BINARY)
+
+clean:
+	rm -rf .build .build-*

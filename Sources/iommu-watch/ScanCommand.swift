@@ -1,0 +1,42 @@
+import ArgumentParser
+import IOMMUSnapshot
+import Reconcile
+import Report
+
+struct Scan: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Read the IOMMU groups once, compare them with the kernel's rules, and print both.",
+        discussion: "Exit status: 0 no divergence at or above --fail-on, 1 some, 2 the root could not be read."
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable {
+        case text
+        case json
+    }
+
+    @OptionGroup var root: RootOption
+
+    @Option(help: "Output format: text for people, json for programs (schema: docs/json.md).")
+    var format: Format = .text
+
+    @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: error, warning, notice or info.")
+    var failOn: Severity = .warning
+
+    func run() throws {
+        let snapshot: Snapshot
+        do {
+            snapshot = try SnapshotReader.read(root: root.root)
+        } catch {
+            StandardStreams.error("cannot read root \(error.path): \(error.message)")
+            throw ExitStatus.unreadable
+        }
+        let divergences = Reconciler.divergences(in: snapshot)
+        switch format {
+        case .json: StandardStreams.write(ScanJSON.render(snapshot, divergences: divergences))
+        case .text: StandardStreams.write(ScanText.render(snapshot, divergences: divergences))
+        }
+        if divergences.contains(where: { $0.severity >= failOn }) { throw ExitStatus.divergent }
+    }
+}
+
+extension Severity: ExpressibleByArgument {}
