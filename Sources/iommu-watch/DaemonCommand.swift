@@ -22,8 +22,8 @@ struct DaemonCommand: ParsableCommand {
         Exit status: 0 after SIGTERM, 1 when the root cannot be read, 78 for a bad configuration.
         """)
 
-    @Option(help: ArgumentHelp("Filesystem root to read; a captured tree stands in for the machine.", valueName: "dir"))
-    var root = "/"
+    @OptionGroup var rootOption: RootOption
+    var root: String { rootOption.root }
 
     @Option(help: ArgumentHelp("Configuration file (default \(ConfigLoader.defaultPath)); drop-ins are read from FILE.d/*.conf.", valueName: "file"))
     var config: String?

@@ -12,8 +12,8 @@ struct Status: ParsableCommand {
 
     enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
-    @Option(help: ArgumentHelp("Filesystem root the state folder is under.", valueName: "dir"))
-    var root = "/"
+    @OptionGroup var rootOption: RootOption
+    var root: String { rootOption.root }
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Folder of state.json.", valueName: "dir"))
     var stateDirectory = StateFile.defaultFolder
