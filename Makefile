@@ -27,7 +27,7 @@ scan: release
 
 ## Every test: unit tests, the CLI's contract.
 test: test-deps
-	$(MAKE) unit-test cli-test
+	$(MAKE) unit-test cli-test daemon-test guest-test
 
 unit-test:
 	$(SWIFT) build --build-tests
@@ -51,10 +51,13 @@ MAN_OUT := .build/man
 
 .PHONY: install uninstall man daemon-test guest-test daemon-benchmark
 
-## Man pages from swift-argument-parser's generate-manual plugin, one per command.
+## Man pages, one per command, by the tool behind swift-argument-parser's generate-manual plugin,
+## run on the release binary: what `swift package generate-manual` runs, without the plugin's own
+## release build, which uses other flags than `release` and would make each rebuild the other.
 man: release
+	$(SWIFT) build --product generate-manual
 	mkdir -p $(MAN_OUT)
-	$(SWIFT) package --allow-writing-to-directory $(MAN_OUT) generate-manual --multi-page --section 8 \
+	$$($(SWIFT) build --show-bin-path)/generate-manual $(BINARY) --multi-page --section 8 \
 		--authors "iommu-watch developers" --output-directory $(MAN_OUT)
 
 install: release man

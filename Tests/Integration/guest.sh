@@ -82,6 +82,10 @@ start=$(date +%s%N)
 check "systemctl start iommu-watch (Type=notify) succeeds" guest systemctl start iommu-watch
 echo "  start to active: $(( ($(date +%s%N) - start) / 1000000 )) ms"
 check "the unit is active" test "$(guest systemctl is-active iommu-watch)" = active
+if [ "$(guest systemctl is-active iommu-watch)" != active ]; then
+  guest systemctl status --no-pager iommu-watch || true
+  guest journalctl --no-pager -n 40 || true
+fi
 check "systemd has our STATUS=" sh -c "nsenter -t $leader -m -u -i -n -p -- systemctl show -p StatusText --value iommu-watch | grep -q '10 groups, '"
 check "iommu-watch status reads the state file" guest /usr/bin/iommu-watch status
 journal() { guest journalctl --no-pager "$@"; }
@@ -103,7 +107,7 @@ check "reload is logged and the unit stays active" sh -c "$(declare -f guest jou
 
 # A stuck loop: no more WATCHDOG=1, so systemd kills it (SIGABRT) and Restart=on-failure brings it back.
 first=$(guest systemctl show -p MainPID --value iommu-watch)
-guest systemctl kill -s USR1 --kill-who=main iommu-watch
+guest systemctl kill -s USR1 --kill-who=main iommu-watch || true
 restarted=no
 for _ in $(seq 150); do
   pid=$(guest systemctl show -p MainPID --value iommu-watch)
