@@ -52,6 +52,8 @@ public final class Service {
     private var sink: LogSink?
     /// Problems reported once (degraded parts), so they are not repeated every rescan.
     private var reported: Set<String> = []
+    /// The last `STATUS=` sent.
+    private var lastStatus = ""
 
     public init(options: ServiceOptions, config: DaemonConfig, configFiles: [String], scanner: @escaping Scanner = Service.liveScanner) {
         self.options = options
@@ -92,7 +94,8 @@ public final class Service {
         } catch {
             let message = "Cannot read the root \(options.root): \(error.path): \(error.message)."
             sink.submit([EntryRenderer.event(.readError, message, fields: [JournalField("IOMMU_WATCH_PATH", error.path)])])
-            if options.logTarget != .stderr { Files.writeStandardError("iommu-watch: \(message)") }
+            // Say it on stderr too when the entry may have nowhere to go (no journal yet).
+            if options.logTarget == .journal && !Journal.socketExists { Files.writeStandardError("iommu-watch: \(message)") }
             sink.flush(timeout: Microseconds.second)
             return 1
         }
@@ -104,7 +107,7 @@ public final class Service {
         let now = ServiceManager.monotonicMicroseconds()
         schedule = RescanSchedule(config: config, now: now)
         watchdog = WatchdogTimer(timeout: ServiceManager.watchdogTimeout(), now: now)
-        ServiceManager.notify("READY=1\nSTATUS=\(status)")
+        notifyStatus("READY=1\nSTATUS=\(status)")
 
         var descriptor = pollfd(fd: events.fileDescriptor, events: Int16(POLLIN), revents: 0)
         while true {
@@ -162,7 +165,14 @@ public final class Service {
             next.readErrors[error.path] = error.message
         }
         apply(next)
-        ServiceManager.notify("STATUS=\(status)")
+        // Only when it changed: systemd need not hear the same line after every rescan.
+        if status != lastStatus { notifyStatus("STATUS=\(status)") }
+    }
+
+    /// Sends `message`, which ends in `STATUS=` + the current status, and remembers that status.
+    private func notifyStatus(_ message: String) {
+        ServiceManager.notify(message)
+        lastStatus = status
     }
 
     private func apply(_ next: ObservedState) {
@@ -211,7 +221,7 @@ public final class Service {
             ])])
         }
         rescan()
-        ServiceManager.notify("READY=1\nSTATUS=\(status)")
+        notifyStatus("READY=1\nSTATUS=\(status)")
     }
 
     /// Logs a problem once until it goes away (callers remove the tag on success).

@@ -34,6 +34,7 @@ def launch(workdir, root, config, env_extra):
     daemon = subprocess.Popen(["sh", "-c", 'WATCHDOG_PID=$$ exec "$0" "$@"', binary, "daemon", "--root", root, "--config", config,
                                "--state-dir", state, "--log-target", "stderr"], env=env, stdin=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     index = listener.wait(lambda m: "READY=1" in m, what="READY=1")
+    listener.drain_in_background()
     return daemon, listener, (listener.messages[index][0] - begin) * 1000
 
 

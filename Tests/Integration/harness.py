@@ -133,6 +133,19 @@ class NotifyListener:
         self.sock.settimeout(0.05)
         self.messages = []
 
+    def drain_in_background(self):
+        """Keeps reading, as systemd does: a full socket would block the sender's sd_notify()."""
+        import threading
+        def loop():
+            while True:
+                try:
+                    self.sock.recv(4096)
+                except socket.timeout:
+                    pass
+                except OSError:
+                    return
+        threading.Thread(target=loop, daemon=True).start()
+
     def poll(self, duration=0.0):
         deadline = time.monotonic() + duration
         while True:
