@@ -5,7 +5,7 @@ SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINARY := .build/release/iommu-watch
 
-.PHONY: all deps test-deps build release scan test unit-test cli-test clean
+.PHONY: all deps test-deps build release scan test unit-test cli-test clean fuzz fuzz-smoke
 
 all: release
 
@@ -27,7 +27,7 @@ scan: release
 
 ## Every test: unit tests, the CLI's contract.
 test: test-deps
-	$(MAKE) unit-test cli-test daemon-test guest-test
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test guest-test
 
 unit-test:
 	$(SWIFT) build --build-tests
@@ -38,6 +38,14 @@ cli-test: release
 
 clean:
 	rm -rf .build .build-*
+
+## Fuzz every parser (libFuzzer + ASan), seeded with the real captures. FUZZ_RUNS per target.
+FUZZ_RUNS ?= 10000000
+fuzz:
+	Fuzz/run --runs $(FUZZ_RUNS)
+
+fuzz-smoke:
+	Fuzz/run --runs 20000
 
 ## ---- daemon: install, uninstall, daemon tests, benchmark (docs/daemon.md) ----
 PREFIX ?= /usr/local

@@ -15,24 +15,57 @@ public struct PCIAddress: Sendable, Hashable, Comparable, Codable, CustomStringC
     }
 
     /// Parses `dddd:bb:dd.f` exactly (the kernel's `dev_name()` for PCI); anything else is nil.
+    /// Works on UTF-8 bytes: the reader calls it for every path component it meets.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
-        let devfn = parts[2].split(separator: ".", omittingEmptySubsequences: false)
-        guard devfn.count == 2,
-              parts[0].count >= 4, parts[0].count <= 8, parts[1].count == 2,
-              devfn[0].count == 2, devfn[1].count == 1,
-              let domain = UInt32(parts[0], radix: 16),
-              let bus = UInt8(parts[1], radix: 16),
-              let device = UInt8(devfn[0], radix: 16), device < 32,
-              let function = UInt8(devfn[1], radix: 16), function < 8
+        var result: PCIAddress?
+        var copy = String(text)
+        copy.withUTF8 { bytes in result = PCIAddress(utf8: bytes) }
+        guard let result else { return nil }
+        self = result
+    }
+
+    init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        // domain (4–8 hex) ':' bus (2) ':' device (2) '.' function (1)
+        let count = bytes.count
+        guard count >= 12, count <= 16 else { return nil }
+        let domainLength = count - 8
+        guard bytes[domainLength] == 0x3a, bytes[domainLength + 3] == 0x3a, bytes[domainLength + 6] == 0x2e else { return nil }
+        func hexValue(_ range: Range<Int>) -> UInt32? {
+            var value: UInt32 = 0
+            for index in range {
+                let byte = bytes[index]
+                let digit: UInt8
+                switch byte {
+                case 0x30...0x39: digit = byte - 0x30
+                case 0x61...0x66: digit = byte - 0x61 + 10
+                case 0x41...0x46: digit = byte - 0x41 + 10
+                default: return nil
+                }
+                value = value << 4 | UInt32(digit)
+            }
+            return value
+        }
+        guard let domain = hexValue(0..<domainLength),
+              let bus = hexValue(domainLength + 1..<domainLength + 3),
+              let device = hexValue(domainLength + 4..<domainLength + 6), device < 32,
+              let function = hexValue(domainLength + 7..<domainLength + 8), function < 8
         else { return nil }
-        self.init(domain: domain, bus: bus, device: device, function: function)
+        self.init(domain: domain, bus: UInt8(bus), device: UInt8(device), function: UInt8(function))
     }
 
     /// `0000:00:1f.2`
     public var description: String {
-        hex(UInt64(domain), width: 4) + ":" + hex(UInt64(bus), width: 2) + ":" + hex(UInt64(device), width: 2) + "." + hex(UInt64(function), width: 1)
+        // Built byte by byte: it is printed for every device of every scan.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        appendHex(UInt64(domain), width: 4, to: &bytes)
+        bytes.append(0x3a)
+        appendHex(UInt64(bus), width: 2, to: &bytes)
+        bytes.append(0x3a)
+        appendHex(UInt64(device), width: 2, to: &bytes)
+        bytes.append(0x2e)
+        appendHex(UInt64(function), width: 1, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The slot without its function: `0000:00:1f`.
@@ -54,8 +87,19 @@ public struct PCIAddress: Sendable, Hashable, Comparable, Codable, CustomStringC
 }
 
 /// Lower-case hex, zero-padded to at least `width` digits (the kernel's `%0Nx`).
-@inlinable
 public func hex(_ value: UInt64, width: Int) -> String {
-    let digits = String(value, radix: 16)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(max(width, 16))
+    appendHex(value, width: width, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Appends `value` as lower-case hex, zero-padded to at least `width` digits.
+func appendHex(_ value: UInt64, width: Int, to bytes: inout [UInt8]) {
+    let digits = value == 0 ? 1 : (64 - value.leadingZeroBitCount + 3) / 4
+    let count = max(digits, width)
+    for shift in stride(from: (count - 1) * 4, through: 0, by: -4) {
+        let nibble = UInt8(truncatingIfNeeded: shift >= 64 ? 0 : value >> UInt64(shift)) & 0x0f
+        bytes.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+    }
 }

@@ -36,6 +36,13 @@ with tempfile.TemporaryDirectory(prefix="iommu-watch-transitions-") as workdir:
     new = transition(lambda: set_type(root, 3, "identity"), "changed its default domain type from DMA-FQ to identity", "type changed")
     results.check(any("EXPECTED=DMA-FQ" in l and "OBSERVED=identity" in l for l in new), "type change carries EXPECTED= and OBSERVED=")
     results.check(next(g for g in read_state(workdir)["groups"] if g["id"] == 3)["type"] == "identity", "the state file shows the new type")
+    results.check(len(read_state(workdir)["divergences"]) == len([l for l in new if "IOMMU_WATCH_EVENT=appeared" in l]), "the state file lists the divergence")
+
+    keys = [l.split("IOMMU_WATCH_KEY=")[1].split()[0].rstrip("]") for l in new if "IOMMU_WATCH_EVENT=appeared" in l]
+    results.check(len(keys) <= 1, "the type change raises at most one divergence (%r)" % keys)
+    if keys:
+        resolved = transition(lambda: set_type(root, 3, "DMA-FQ"), "IOMMU_WATCH_KEY=" + keys[0], "divergence resolved when the type goes back")
+        results.check(any("IOMMU_WATCH_EVENT=resolved" in l and "<6>" in l for l in resolved), "the resolution is one info entry with the same key")
 
     new = transition(lambda: bind(root, "0000:02:01.0", "vfio-pci"), "0000:02:01.0 in IOMMU group 5 was bound to vfio-pci", "rebound to vfio-pci")
 
