@@ -63,14 +63,6 @@ public final class RootFileSystem {
         return list(descriptor: descriptor, path: path)
     }
 
-    /// True when something (file, folder or link) exists at `path`, links not followed.
-    public func exists(_ path: String) -> Bool {
-        let descriptor = iw_open_beneath(rootDescriptor, path, IW_O_PATH | O_NOFOLLOW)
-        guard descriptor >= 0 else { return false }
-        close(descriptor)
-        return true
-    }
-
     /// Opens a folder for reading several entries by name, relative to it.
     public func openFolder(_ path: String) -> Result<Folder?, ReadError> {
         let descriptor = iw_open_beneath(rootDescriptor, path, IW_O_PATH | O_DIRECTORY)

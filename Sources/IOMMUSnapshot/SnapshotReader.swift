@@ -23,7 +23,12 @@ public struct SnapshotReader {
     public static func read(root path: String, recorder: ReadRecorder? = nil) throws(ReadError) -> Snapshot {
         let fileSystem = try RootFileSystem(root: path)
         fileSystem.recorder = recorder
-        guard fileSystem.exists("sys") else { throw ReadError(path: path, kind: .malformed(reason: "holds no sys/ folder; not a Linux root")) }
+        switch fileSystem.openFolder("sys") {
+        case .success(.some): break
+        case .success(.none): throw ReadError(path: path, kind: .malformed(reason: "holds no sys/ folder; not a Linux root"))
+        // Say what the kernel said: a seccomp filter refusing openat2 (EPERM) must not pass for a missing folder.
+        case .failure(let error): throw ReadError(path: path + "/sys", kind: error.kind)
+        }
         var reader = SnapshotReader(fileSystem: fileSystem)
         return reader.read()
     }
