@@ -15,19 +15,42 @@ public struct PCIAddress: Sendable, Hashable, Comparable, Codable, CustomStringC
     }
 
     /// Parses `dddd:bb:dd.f` exactly (the kernel's `dev_name()` for PCI); anything else is nil.
+    /// Works on UTF-8 bytes: the reader calls it for every path component it meets.
     public init?(_ text: some StringProtocol) {
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3 else { return nil }
-        let devfn = parts[2].split(separator: ".", omittingEmptySubsequences: false)
-        guard devfn.count == 2,
-              parts[0].count >= 4, parts[0].count <= 8, parts[1].count == 2,
-              devfn[0].count == 2, devfn[1].count == 1,
-              let domain = UInt32(parts[0], radix: 16),
-              let bus = UInt8(parts[1], radix: 16),
-              let device = UInt8(devfn[0], radix: 16), device < 32,
-              let function = UInt8(devfn[1], radix: 16), function < 8
+        var result: PCIAddress?
+        var copy = String(text)
+        copy.withUTF8 { bytes in result = PCIAddress(utf8: bytes) }
+        guard let result else { return nil }
+        self = result
+    }
+
+    init?(utf8 bytes: UnsafeBufferPointer<UInt8>) {
+        // domain (4–8 hex) ':' bus (2) ':' device (2) '.' function (1)
+        let count = bytes.count
+        guard count >= 12, count <= 16 else { return nil }
+        let domainLength = count - 8
+        guard bytes[domainLength] == 0x3a, bytes[domainLength + 3] == 0x3a, bytes[domainLength + 6] == 0x2e else { return nil }
+        func hexValue(_ range: Range<Int>) -> UInt32? {
+            var value: UInt32 = 0
+            for index in range {
+                let byte = bytes[index]
+                let digit: UInt8
+                switch byte {
+                case 0x30...0x39: digit = byte - 0x30
+                case 0x61...0x66: digit = byte - 0x61 + 10
+                case 0x41...0x46: digit = byte - 0x41 + 10
+                default: return nil
+                }
+                value = value << 4 | UInt32(digit)
+            }
+            return value
+        }
+        guard let domain = hexValue(0..<domainLength),
+              let bus = hexValue(domainLength + 1..<domainLength + 3),
+              let device = hexValue(domainLength + 4..<domainLength + 6), device < 32,
+              let function = hexValue(domainLength + 7..<domainLength + 8), function < 8
         else { return nil }
-        self.init(domain: domain, bus: bus, device: device, function: function)
+        self.init(domain: domain, bus: UInt8(bus), device: UInt8(device), function: UInt8(function))
     }
 
     /// `0000:00:1f.2`

@@ -108,11 +108,19 @@ public final class RootFileSystem {
             fileSystem.readLink(in: descriptor, name: name, path: path + "/" + name)
         }
 
+        /// The names in the sub-folder `name` (`.` for this folder itself).
         public func list(_ name: String) -> Result<[String]?, ReadError> {
-            let entryPath = path + "/" + name
+            let entryPath = name == "." ? path : path + "/" + name
             let folder = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
             guard folder >= 0 else { return fileSystem.absentOrError(entryPath, errno) }
             return fileSystem.list(descriptor: folder, path: entryPath)
+        }
+
+        public func openFolder(_ name: String) -> Result<Folder?, ReadError> {
+            let entryPath = path + "/" + name
+            let folder = openat(descriptor, name, IW_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+            guard folder >= 0 else { return fileSystem.absentOrError(entryPath, errno) }
+            return .success(Folder(fileSystem: fileSystem, descriptor: folder, path: entryPath))
         }
 
         public func contains(_ name: String) -> Bool {
@@ -129,13 +137,14 @@ public final class RootFileSystem {
         guard !target.hasPrefix("/"), !target.isEmpty else {
             return .failure(ReadError(path: link, kind: .escapingLink(target: target)))
         }
-        var components = link.split(separator: "/").dropLast().map(String.init)
-        for component in target.split(separator: "/") {
-            switch component {
-            case ".": continue
-            case "..":
+        var components = PathComponents.split(link)
+        components.removeLast()
+        for component in PathComponents.split(target) {
+            if component == "." { continue }
+            if component == ".." {
                 guard components.popLast() != nil else { return .failure(ReadError(path: link, kind: .escapingLink(target: target))) }
-            default: components.append(String(component))
+            } else {
+                components.append(component)
             }
         }
         return .success(components.joined(separator: "/"))
@@ -143,8 +152,9 @@ public final class RootFileSystem {
 
     /// `a/b/c` → (`a/b`, `c`).
     static func split(_ path: String) -> (parent: String, name: String) {
-        guard let slash = path.lastIndex(of: "/") else { return ("", path) }
-        return (String(path[..<slash]), String(path[path.index(after: slash)...]))
+        let utf8 = path.utf8
+        guard let slash = utf8.lastIndex(of: 0x2f) else { return ("", path) }
+        return (String(path[..<slash]), String(path[utf8.index(after: slash)...]))
     }
 
     // MARK: system calls

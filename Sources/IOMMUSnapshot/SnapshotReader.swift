@@ -98,7 +98,8 @@ public struct SnapshotReader {
     // MARK: PCI devices
 
     private mutating func readPCIDevices() -> [PCIDevice] {
-        guard let names = value(fileSystem.list(Self.pciDevicesFolder)) ?? nil else { return [] }
+        guard let busFolder = value(fileSystem.openFolder(Self.pciDevicesFolder)) ?? nil,
+              let names = value(busFolder.list(".")) ?? nil else { return [] }
         var devices: [PCIDevice] = []
         devices.reserveCapacity(names.count)
         for name in names {
@@ -107,19 +108,12 @@ public struct SnapshotReader {
                 errors.append(ReadError(path: linkPath, kind: .malformed(reason: "not a PCI address (dddd:bb:dd.f)")))
                 continue
             }
-            guard let folder = followLink(linkPath) else { continue }
+            guard let folder = followLink(name, in: busFolder) else { continue }
             var device = PCIDevice(address: address, path: folder.path, upstream: Self.upstream(of: folder.path, below: address))
             for attribute in PCIAttribute.table {
-                guard let bytes = value(folder.readFile(attribute.file, limit: attribute.limit)) else { continue }
-                guard let bytes else {
-                    if attribute.required { errors.append(ReadError(path: folder.path + "/" + attribute.file, kind: .missing)) }
-                    continue
-                }
-                do throws(ParseError) {
-                    try attribute.apply(&device, bytes)
-                } catch {
-                    errors.append(ReadError(path: folder.path + "/" + attribute.file, kind: .malformed(reason: error.reason)))
-                }
+                let filePath = folder.path + "/" + attribute.file
+                guard let bytes = contents(folder.readFile(attribute.file, limit: attribute.limit), path: filePath, required: attribute.required) else { continue }
+                decoded(filePath) { () throws(ParseError) in try attribute.apply(&device, bytes) }
             }
             device.driver = linkBasename(folder, "driver")
             device.iommu = linkBasename(folder, "iommu")
@@ -136,12 +130,14 @@ public struct SnapshotReader {
     /// The PCI functions named in a device path above the device itself:
     /// `sys/devices/pci0000:00/0000:00:05.0/0000:02:01.0` → [0000:00:05.0].
     static func upstream(of path: String, below address: PCIAddress) -> [PCIAddress] {
-        path.split(separator: "/").compactMap { PCIAddress($0) }.filter { $0 != address }
+        PathComponents.split(path).compactMap { component in
+            component.utf8.count >= 12 ? PCIAddress(component) : nil
+        }.filter { $0 != address }
     }
 
     private mutating func linkBasename(_ folder: RootFileSystem.Folder, _ name: String) -> String? {
         guard let target = value(folder.readLink(name)) ?? nil else { return nil }
-        return target.split(separator: "/").last.map(String.init)
+        return PathComponents.basename(target)
     }
 
     // MARK: groups
@@ -152,50 +148,46 @@ public struct SnapshotReader {
             errors.append(ReadError(path: path, kind: .malformed(reason: "not a group number")))
             return nil
         }
-        guard let folder = value(fileSystem.openFolder(path)) else { return nil }
-        guard let folder else {
-            errors.append(ReadError(path: path, kind: .missing))
-            return nil
-        }
+        guard let folder = required(fileSystem.openFolder(path), path: path) else { return nil }
         let type: GroupTypeReading = parsed(folder.readFile("type", limit: Self.attributeLimit), path: path + "/type", required: false, GroupTypeParser.parse) ?? .absent
         let regions = parsed(folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: true, ReservedRegionsParser.parse) ?? []
         let groupName: Substring? = parsed(folder.readFile("name", limit: Self.attributeLimit), path: path + "/name", required: false, SysfsText.singleLine)
         var members: [GroupMember] = []
         let devicesPath = path + "/devices"
-        switch folder.list("devices") {
-        case .success(let names?):
-            for memberName in names {
-                let linkPath = devicesPath + "/" + memberName
-                guard let target = value(fileSystem.readLink(linkPath)) else { continue }
-                guard let target else {
-                    errors.append(ReadError(path: linkPath, kind: .missing))
-                    continue
-                }
-                guard let memberPath = value(RootFileSystem.resolve(link: linkPath, target: target)) else { continue }
-                let bus: String
-                if pciNames.contains(memberName) {
-                    bus = "pci"
-                } else {
-                    let subsystem = value(fileSystem.readLink(memberPath + "/subsystem")) ?? nil
-                    bus = subsystem.flatMap { $0.split(separator: "/").last.map(String.init) } ?? "unknown"
-                }
-                members.append(GroupMember(name: memberName, bus: bus, path: memberPath))
+        guard let devicesFolder = required(folder.openFolder("devices"), path: devicesPath),
+              let names = required(devicesFolder.list("."), path: devicesPath) else {
+            return IOMMUGroup(id: id, type: type, reservedRegions: regions, name: groupName.map(String.init), members: [])
+        }
+        for memberName in names {
+            let linkPath = devicesPath + "/" + memberName
+            guard let target = required(devicesFolder.readLink(memberName), path: linkPath) else { continue }
+            guard let memberPath = value(RootFileSystem.resolve(link: linkPath, target: target)) else { continue }
+            let bus: String
+            if pciNames.contains(memberName) {
+                bus = "pci"
+            } else {
+                let subsystem = value(fileSystem.readLink(memberPath + "/subsystem")) ?? nil
+                bus = subsystem.flatMap(PathComponents.basename) ?? "unknown"
             }
-        case .success(nil): errors.append(ReadError(path: devicesPath, kind: .missing))
-        case .failure(let error): errors.append(error)
+            members.append(GroupMember(name: memberName, bus: bus, path: memberPath))
         }
         return IOMMUGroup(id: id, type: type, reservedRegions: regions, name: groupName.map(String.init), members: members)
     }
 
     // MARK: plumbing
 
+    /// Reads the link `name` in `folder` and opens the folder it points to, inside the root.
+    private mutating func followLink(_ name: String, in folder: RootFileSystem.Folder) -> RootFileSystem.Folder? {
+        followLink(folder.path + "/" + name, target: folder.readLink(name))
+    }
+
     /// Reads the link at `path` and opens the folder it points to, inside the root.
     private mutating func followLink(_ path: String) -> RootFileSystem.Folder? {
-        guard let target = value(fileSystem.readLink(path)) else { return nil }
-        guard let target else {
-            errors.append(ReadError(path: path, kind: .missing))
-            return nil
-        }
+        followLink(path, target: fileSystem.readLink(path))
+    }
+
+    private mutating func followLink(_ path: String, target: Result<String?, ReadError>) -> RootFileSystem.Folder? {
+        guard let target = required(target, path: path) else { return nil }
         guard let resolved = value(RootFileSystem.resolve(link: path, target: target)) else { return nil }
         switch fileSystem.openFolder(resolved) {
         case .success(let folder?): return folder
@@ -218,19 +210,33 @@ public struct SnapshotReader {
         }
     }
 
+    /// The value of something that must exist: absence is recorded as `missing` against `path`.
+    private mutating func required<T>(_ result: Result<T?, ReadError>, path: String) -> T? {
+        guard let found = value(result) else { return nil }
+        if found == nil { errors.append(ReadError(path: path, kind: .missing)) }
+        return found
+    }
+
     private mutating func parsed<T>(_ path: String, limit: Int, required: Bool, _ parse: ([UInt8]) throws(ParseError) -> T) -> T? {
         parsed(fileSystem.readFile(path, limit: limit), path: path, required: required, parse)
     }
 
     /// Reads, parses, and records a missing required file or a parse failure against `path`.
-    private mutating func parsed<T>(_ result: Result<[UInt8]?, ReadError>, path: String, required: Bool, _ parse: ([UInt8]) throws(ParseError) -> T) -> T? {
-        guard let bytes = value(result) else { return nil }
-        guard let bytes else {
-            if required { errors.append(ReadError(path: path, kind: .missing)) }
-            return nil
-        }
+    private mutating func parsed<T>(_ result: Result<[UInt8]?, ReadError>, path: String, required mustExist: Bool, _ parse: ([UInt8]) throws(ParseError) -> T) -> T? {
+        guard let bytes = contents(result, path: path, required: mustExist) else { return nil }
+        return decoded(path) { () throws(ParseError) in try parse(bytes) }
+    }
+
+    /// A file's bytes; a missing file is recorded only when it `mustExist`.
+    private mutating func contents(_ result: Result<[UInt8]?, ReadError>, path: String, required mustExist: Bool) -> [UInt8]? {
+        mustExist ? required(result, path: path) : value(result) ?? nil
+    }
+
+    /// Runs a parser, recording its complaint against `path`.
+    @discardableResult
+    private mutating func decoded<T>(_ path: String, _ parse: () throws(ParseError) -> T) -> T? {
         do throws(ParseError) {
-            return try parse(bytes)
+            return try parse()
         } catch {
             errors.append(ReadError(path: path, kind: .malformed(reason: error.reason)))
             return nil

@@ -1,0 +1,109 @@
+import Foundation
+import Testing
+import IOMMUSnapshot
+import Reconcile
+@testable import Report
+
+private let fixtures: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
+    return url.appendingPathComponent("Fixtures")
+}()
+
+private let captures = ["linux-510-intel", "linux-61-intel", "linux-61-intel-pt", "linux-612-intel"]
+
+private func temporaryFolder() -> String {
+    NSTemporaryDirectory() + "iommu-watch-report-" + UUID().uuidString
+}
+
+/// A divergence value to render; the reconciler's own tests decide when real ones appear.
+private let sample = Divergence(
+    kind: DivergenceKind(name: "test-kind", messageID: "00112233445566778899aabbccddeeff", defaultSeverity: .warning,
+                         title: "t", explanation: "e", remedy: "r"),
+    key: "k", group: 8, slot: PCIAddress("0000:00:1f.0"), message: "Quote \" and backslash \\ and tab \t and \u{01}.")
+
+@Suite struct ReportTests {
+    @Test(arguments: captures)
+    func snapshotOfARootScansToTheSameBytes(_ capture: String) throws {
+        let recorder = TreeRecorder()
+        let original = try SnapshotReader.read(root: fixtures.appendingPathComponent(capture).path, recorder: recorder)
+        let copy = temporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        try recorder.write(to: copy)
+        let reread = try SnapshotReader.read(root: copy)
+        #expect(ScanJSON.render(reread, divergences: []) == ScanJSON.render(original, divergences: []))
+        #expect(reread == original)
+        // Links stay links in the copy.
+        let link = copy + "/sys/bus/pci/devices/0000:02:01.0"
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: link) == "../../../devices/pci0000:00/0000:00:05.0/0000:02:01.0")
+    }
+
+    @Test func snapshotRefusesANonEmptyOutputFolder() throws {
+        let recorder = TreeRecorder()
+        _ = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path, recorder: recorder)
+        let output = temporaryFolder()
+        try FileManager.default.createDirectory(atPath: output + "/something", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: output) }
+        #expect(throws: ReadError.self) { try recorder.write(to: output) }
+    }
+
+    @Test func theSchemaDocumentListsExactlyTheFieldsScanPrints() throws {
+        let doc = try String(contentsOf: fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docs/json.md"), encoding: .utf8)
+        let block = try #require(doc.components(separatedBy: "```fields\n").last?.components(separatedBy: "```").first)
+        let documented = Set(block.split(separator: "\n").map(String.init))
+        let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
+        var withError = snapshot
+        withError.errors = [ReadError(path: "p", kind: .missing)]
+        let json = try JSONSerialization.jsonObject(with: Data(ScanJSON.render(withError, divergences: [sample])))
+        #expect(fieldPaths(json) == documented)
+    }
+
+    @Test func jsonEscapesWhatItMust() throws {
+        let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(ScanJSON.render(snapshot, divergences: [sample]))) as? [String: Any])
+        let divergence = try #require((json["divergences"] as? [[String: Any]])?.first)
+        #expect(divergence["message"] as? String == sample.message)
+        #expect(divergence["slot"] as? String == "0000:00:1f.0")
+        let group = try #require((json["groups"] as? [[String: Any]])?.first { $0["id"] as? Int == 8 })
+        let devices = try #require(group["devices"] as? [[String: Any]])
+        #expect(devices.map { $0["slot"] as? String } == ["0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"])
+        #expect(devices.first?["class"] as? String == "0x060100")
+        #expect(devices.first?["driver"] is NSNull)
+    }
+
+    @Test func textShowsEachGroupWithRegionsAndReadableDevices() throws {
+        let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
+        let text = ScanText.render(snapshot, divergences: [])
+        #expect(text.contains("Group 8  DMA-FQ\n  reserved 0x0000000000000000 0x0000000000ffffff direct-relaxable\n           0x00000000fee00000 0x00000000feefffff msi\n  0000:00:1f.0  8086:2918  ISA bridge"))
+        #expect(text.contains("0000:00:04.0  1b36:000c  PCI bridge                       pcieport"))
+        #expect(text.contains("10 IOMMU groups, 14 devices"))
+    }
+
+    @Test func noGroupsExplainsWhetherFirmwareHasAnIOMMU() {
+        var snapshot = Snapshot(hasIOMMUGroupsFolder: false)
+        #expect(IOMMUAbsence.explanation(for: snapshot).contains("declares no IOMMU"))
+        snapshot.firmware.dmar = FirmwareTable(bytes: nil)
+        #expect(IOMMUAbsence.explanation(for: snapshot).contains("intel_iommu=on"))
+        snapshot.kernel.commandLine = KernelCommandLine("quiet intel_iommu=off")
+        #expect(IOMMUAbsence.explanation(for: snapshot).contains("says intel_iommu=off"))
+        snapshot.firmware = FirmwareTables(ivrs: FirmwareTable(bytes: nil))
+        snapshot.kernel.commandLine = KernelCommandLine("amd_iommu=off")
+        #expect(IOMMUAbsence.explanation(for: snapshot).contains("says amd_iommu=off"))
+        #expect(ScanText.render(snapshot, divergences: []).contains("No IOMMU groups (sys/kernel/iommu_groups does not exist)"))
+    }
+}
+
+/// Every key path in a JSON value, arrays written `[]`.
+private func fieldPaths(_ value: Any, prefix: String = "") -> Set<String> {
+    var paths: Set<String> = []
+    if let object = value as? [String: Any] {
+        for (key, child) in object {
+            let path = prefix.isEmpty ? key : prefix + "." + key
+            paths.insert(path)
+            paths.formUnion(fieldPaths(child, prefix: path))
+        }
+    } else if let array = value as? [Any] {
+        for child in array { paths.formUnion(fieldPaths(child, prefix: prefix + "[]")) }
+    }
+    return paths
+}
