@@ -107,3 +107,11 @@ guest-test: release
 
 daemon-benchmark: release
 	Tests/Integration/benchmark.sh $(BINARY)
+
+## Benchmark, not a test: scan against the C syscall floor and the shell loop on
+## 2,048 x 8 synthetic devices (bench-large: also 8,192 x 8); appends to docs/performance.md.
+.PHONY: bench bench-large
+bench: release
+	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench" Benchmarks/run
+bench-large: release
+	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench-large" Benchmarks/run --large
