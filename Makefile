@@ -27,7 +27,7 @@ scan: release
 
 ## Every test: unit tests, the CLI's contract.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test guest-test
 
 unit-test:
 	$(SWIFT) build --build-tests
@@ -46,3 +46,72 @@ fuzz:
 
 fuzz-smoke:
 	Fuzz/run --runs 20000
+
+## ---- daemon: install, uninstall, daemon tests, benchmark (docs/daemon.md) ----
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+BINDIR := $(PREFIX)/bin
+UNITDIR ?= $(PREFIX)/lib/systemd/system
+CATALOGDIR ?= $(PREFIX)/lib/systemd/catalog
+MANDIR ?= $(PREFIX)/share/man
+MAN_OUT := .build/man
+
+.PHONY: install uninstall man daemon-test guest-test daemon-benchmark
+
+## Man pages, one per command, by the tool behind swift-argument-parser's generate-manual plugin,
+## run on the release binary: what `swift package generate-manual` runs, without the plugin's own
+## release build, which uses other flags than `release` and would make each rebuild the other.
+man: release
+	$(SWIFT) build --product generate-manual
+	mkdir -p $(MAN_OUT)
+	$$($(SWIFT) build --show-bin-path)/generate-manual $(BINARY) --multi-page --section 8 \
+		--authors "iommu-watch developers" --output-directory $(MAN_OUT)
+
+install: release man
+	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/iommu-watch
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf.d
+	sed 's|@BINDIR@|$(BINDIR)|g' systemd/iommu-watch.service > $(DESTDIR)$(UNITDIR)/iommu-watch.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/iommu-watch.service
+	$(BINARY) daemon --print-catalog > $(DESTDIR)$(CATALOGDIR)/iommu-watch-daemon.catalog
+	if [ -f systemd/iommu-watch.catalog ]; then install -m 0644 systemd/iommu-watch.catalog $(DESTDIR)$(CATALOGDIR)/; fi
+	[ -e $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf ] || install -m 0644 systemd/iommu-watch.conf $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf
+	install -m 0644 $(MAN_OUT)/*.8 $(DESTDIR)$(MANDIR)/man8/
+	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
+	$(BINARY) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/iommu-watch
+	$(BINARY) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_iommu-watch
+	$(BINARY) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/iommu-watch.fish
+	if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog; fi
+	if [ -z "$(DESTDIR)" ] && [ -d /run/systemd/system ]; then systemctl daemon-reload; fi
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/iommu-watch $(DESTDIR)$(UNITDIR)/iommu-watch.service \
+		$(DESTDIR)$(CATALOGDIR)/iommu-watch-daemon.catalog $(DESTDIR)$(CATALOGDIR)/iommu-watch.catalog \
+		$(DESTDIR)$(MANDIR)/man8/iommu-watch.8 $(DESTDIR)$(MANDIR)/man8/iommu-watch.*.8 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/iommu-watch \
+		$(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_iommu-watch \
+		$(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/iommu-watch.fish
+	if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog; fi
+	@echo "Left in place: $(SYSCONFDIR)/iommu-watch (your configuration)."
+
+## Host daemon tests (issue 5 a/b/c): private journald, notify listener, mutated real capture.
+daemon-test: build
+	$(SWIFT) build
+	python3 Tests/Integration/test_notify.py
+	python3 Tests/Integration/test_transitions.py
+	Tests/Integration/journal.sh
+
+## The real systemd guest (issue 5 d): systemd-nspawn with the installed unit.
+guest-test: release
+	Tests/Integration/guest.sh
+
+daemon-benchmark: release
+	Tests/Integration/benchmark.sh $(BINARY)
+
+## Benchmark, not a test: scan against the C syscall floor and the shell loop on
+## 2,048 x 8 synthetic devices (bench-large: also 8,192 x 8); appends to docs/performance.md.
+.PHONY: bench bench-large
+bench: release
+	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench" Benchmarks/run
+bench-large: release
+	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench-large" Benchmarks/run --large

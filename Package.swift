@@ -43,6 +43,8 @@ let package = Package(
         .testTarget(name: "IOMMUModelTests", dependencies: ["IOMMUModel", "IOMMUSnapshot"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "IOMMUModel", "IOMMUSnapshot"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUSnapshot"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconcile", "IOMMUSnapshot", "Systemd"]),
+        .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
     ],
     swiftLanguageModes: [.v6]
 )

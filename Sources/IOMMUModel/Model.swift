@@ -1,4 +1,157 @@
 import IOMMUSnapshot
 
 /// The simulated kernel. Pure functions from a snapshot (and what-if overrides) to predictions.
-public enum Model {}
+/// Nothing here reads a file, the clock or the environment.
+public enum Model {
+    /// Predicts groups, types, reserved regions and the identity-domain structure for `snapshot`.
+    public static func predict(_ snapshot: Snapshot) -> Prediction {
+        let context = ModelContext(snapshot)
+        return context.predict()
+    }
+}
+
+/// Everything the rules need, derived once from the snapshot: release rules, global policy, indexed
+/// topology, parsed firmware tables.
+public struct ModelContext: Sendable {
+    public let snapshot: Snapshot
+    public let rules: KernelRules
+    public let policy: DomainPolicy
+    public let topology: PCITopology
+    public let dmar: DMARTable?
+    public let ivrs: IVRSTable?
+    /// Firmware tables that exist but could not be decoded, with why.
+    public let firmwareProblems: [String]
+
+    public init(_ snapshot: Snapshot) {
+        self.snapshot = snapshot
+        let rules = KernelRules(snapshot.kernel.version)
+        self.rules = rules
+        self.policy = Model.policy(for: snapshot, rules: rules)
+        self.topology = PCITopology(snapshot.pciDevices)
+        var problems: [String] = []
+        var dmar: DMARTable?
+        if let bytes = snapshot.firmware.dmar?.bytes {
+            do throws(ParseError) { dmar = try DMARTableParser.parse(bytes) } catch { problems.append("DMAR: \(error.reason)") }
+        }
+        var ivrs: IVRSTable?
+        if let bytes = snapshot.firmware.ivrs?.bytes {
+            do throws(ParseError) { ivrs = try IVRSTableParser.parse(bytes) } catch { problems.append("IVRS: \(error.reason)") }
+        }
+        self.dmar = dmar
+        self.ivrs = ivrs
+        self.firmwareProblems = problems
+    }
+
+    /// The driver family of the unit translating for this device: its `iommu` link, else the only
+    /// family present, else what the firmware table declares.
+    public func unitFamily(of address: PCIAddress) -> IOMMUDriverFamily? {
+        if let name = topology.device(address)?.iommu, let unit = snapshot.iommus.first(where: { $0.name == name }) { return unit.driver }
+        return defaultFamily
+    }
+
+    var defaultFamily: IOMMUDriverFamily? {
+        if let unit = snapshot.iommus.first { return unit.driver }
+        if snapshot.firmware.dmar != nil { return .intel(capability: nil, extendedCapability: nil) }
+        if snapshot.firmware.ivrs != nil { return .amd(capability: nil, features: nil) }
+        return nil
+    }
+
+    /// PCI devices an IOMMU translates for: those the kernel linked to a unit or a group. With the
+    /// IOMMU disabled on the command line, none.
+    public var coveredDevices: [PCIAddress] {
+        if policy.disabledBy != nil { return [] }
+        return snapshot.pciDevices.filter { $0.iommu != nil || $0.iommuGroup != nil }.map(\.address)
+    }
+
+    /// IVRS alias entries the kernel turns into PCI DMA aliases: only where alias and device share a
+    /// bus (`setup_aliases()` / `pci_add_dma_alias()`), and only to a device that exists.
+    var firmwareAliases: [PCIAddress: (PCIAddress, String)] {
+        guard let ivrs else { return [:] }
+        var result: [PCIAddress: (PCIAddress, String)] = [:]
+        for definition in ivrs.hardware {
+            for alias in definition.aliases {
+                for device in topology.probeOrder where UInt32(definition.segment) == device.domain {
+                    let id = device.requesterID
+                    guard alias.first <= id, id <= alias.last, alias.alias != id, UInt8(alias.alias >> 8) == device.bus else { continue }
+                    let target = PCIAddress(domain: device.domain, bus: device.bus, device: UInt8((alias.alias >> 3) & 0x1f), function: UInt8(alias.alias & 7))
+                    if topology.device(target) != nil { result[device] = (target, "IVRS alias entry") }
+                }
+            }
+        }
+        return result
+    }
+
+    func predict() -> Prediction {
+        let (partition, merges, guessed) = Model.predictGroups(coveredDevices, topology: topology, firmwareAliases: firmwareAliases)
+        let mergesByDevice = Dictionary(grouping: merges, by: \.device)
+        let groups = partition.map { members in
+            let memberSet = Set(members)
+            return PredictedGroup(members: members, merges: members.flatMap { mergesByDevice[$0, default: []] },
+                                  typeDecision: typeDecision(for: members), regions: regions(for: members),
+                                  isGuess: !memberSet.isDisjoint(with: guessed))
+        }
+        return Prediction(context: self, groups: groups)
+    }
+}
+
+/// One predicted group: members, how they came together, its type and its regions.
+public struct PredictedGroup: Sendable, Hashable {
+    public var members: [PCIAddress]
+    public var merges: [Merge]
+    public var typeDecision: TypeDecision
+    public var regions: [PredictedRegion]
+    /// Some member's config space was unreadable, so ACS and port types were guessed.
+    public var isGuess: Bool
+
+    /// Stable name from the members: `0000:00:1f.0+0000:00:1f.2+0000:00:1f.3`.
+    public var key: String { members.map(\.description).joined(separator: "+") }
+}
+
+/// The model's answer for one snapshot.
+public struct Prediction: Sendable {
+    public let context: ModelContext
+    public let groups: [PredictedGroup]
+
+    public var rules: KernelRules { context.rules }
+    public var policy: DomainPolicy { context.policy }
+
+    /// The predicted group holding `address`.
+    public func group(containing address: PCIAddress) -> PredictedGroup? { groups.first { $0.members.contains(address) } }
+
+    /// Which identity groups share one domain object, per driver family, and whether this release
+    /// keeps that object alive while groups come and go (kernel-semantics.md §C.1, rule 26).
+    /// `identityGroups` are member sets of the groups whose type is identity (observed or predicted,
+    /// as the caller decides).
+    public func identityStructure(identityGroups: [[PCIAddress]]) -> [IdentityDomainShare] {
+        var byFamily: [String: (IdentityDomainObject, [[PCIAddress]])] = [:]
+        var order: [String] = []
+        for members in identityGroups {
+            guard let first = members.first, let family = context.unitFamily(of: first) else { continue }
+            let object: IdentityDomainObject
+            switch family {
+            case .intel: object = rules.intelIdentityDomain
+            case .amd: object = rules.amdIdentityDomain
+            case .other: object = .perGroup
+            }
+            if byFamily[family.name] == nil { order.append(family.name) }
+            byFamily[family.name, default: (object, [])].1.append(members)
+        }
+        return order.map { name in
+            let (object, groups) = byFamily[name]!
+            return IdentityDomainShare(driver: name, object: object, groups: groups, lifetimeProtected: rules.protectsSharedIdentityDomain)
+        }
+    }
+}
+
+/// The identity groups of one IOMMU driver and the domain object they use.
+public struct IdentityDomainShare: Sendable, Hashable {
+    /// `intel-iommu`, `amd-iommu`.
+    public var driver: String
+    public var object: IdentityDomainObject
+    public var groups: [[PCIAddress]]
+    /// The release keeps the shared object alive when one of its groups is released.
+    public var lifetimeProtected: Bool
+
+    /// Two or more groups in one domain object: no isolation between them.
+    public var isShared: Bool { object.isShared && groups.count >= 2 }
+}

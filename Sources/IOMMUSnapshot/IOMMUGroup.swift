@@ -26,17 +26,19 @@ public struct IOMMUGroup: Sendable, Hashable {
 /// A link in a group's `devices/` folder: PCI functions, but also platform and ACPI devices.
 public struct GroupMember: Sendable, Hashable {
     /// The link's name, the kernel's `dev_name()`: `0000:00:1f.2`, `MSFT0201:00`, `AMDI0020:00`.
-    public var name: String
+    public let name: String
     /// The bus the device sits on (basename of its `subsystem` link): `pci`, `platform`, …
-    public var bus: String
+    public let bus: String
     /// Root-relative path the link resolves to.
-    public var path: String
+    public let path: String
+
+    /// The name as a PCI address, for PCI members.
+    public let pciAddress: PCIAddress?
 
     public init(name: String, bus: String, path: String) {
         self.name = name
         self.bus = bus
         self.path = path
+        pciAddress = bus == "pci" ? PCIAddress(name) : nil
     }
-
-    public var pciAddress: PCIAddress? { bus == "pci" ? PCIAddress(name) : nil }
 }

@@ -14,24 +14,28 @@ public struct KernelCommandLine: Sendable, Hashable {
     public init(_ raw: String) {
         self.raw = raw
         var parameters: [Parameter] = []
-        var word = ""
+        var word: [UInt8] = []
         var inQuotes = false
         func flush() {
             guard !word.isEmpty else { return }
-            if let equals = word.firstIndex(of: "=") {
-                parameters.append(Parameter(key: String(word[..<equals]), value: String(word[word.index(after: equals)...])))
+            // parse_args treats '-' and '_' in parameter names alike.
+            if let equals = word.firstIndex(of: 0x3d) {
+                parameters.append(Parameter(key: Self.normalized(word[..<equals]), value: String(decoding: word[(equals + 1)...], as: UTF8.self)))
             } else {
-                parameters.append(Parameter(key: word, value: nil))
+                parameters.append(Parameter(key: Self.normalized(word[...]), value: nil))
             }
-            word = ""
+            word.removeAll(keepingCapacity: true)
         }
-        for character in raw {
-            if character == "\"" { inQuotes.toggle(); continue }
-            if (character == " " || character == "\n" || character == "\t") && !inQuotes { flush() } else { word.append(character) }
+        for byte in raw.utf8 {
+            if byte == 0x22 { inQuotes.toggle(); continue }
+            if (byte == 0x20 || byte == 0x0a || byte == 0x09) && !inQuotes { flush() } else { word.append(byte) }
         }
         flush()
-        // parse_args treats '-' and '_' in parameter names alike.
-        self.parameters = parameters.map { Parameter(key: $0.key.replacingUnderscores(), value: $0.value) }
+        self.parameters = parameters
+    }
+
+    static func normalized(_ key: ArraySlice<UInt8>) -> String {
+        String(decoding: key.map { $0 == 0x2d ? 0x5f : $0 }, as: UTF8.self)
     }
 
     /// The last value given for `key` (`-` and `_` alike); nil if absent or bare.
@@ -65,6 +69,6 @@ public enum ProcCmdlineParser {
 
 extension String {
     func replacingUnderscores() -> String {
-        String(map { $0 == "-" ? "_" : $0 })
+        KernelCommandLine.normalized(Array(utf8)[...])
     }
 }

@@ -55,7 +55,17 @@ public struct PCIAddress: Sendable, Hashable, Comparable, Codable, CustomStringC
 
     /// `0000:00:1f.2`
     public var description: String {
-        hex(UInt64(domain), width: 4) + ":" + hex(UInt64(bus), width: 2) + ":" + hex(UInt64(device), width: 2) + "." + hex(UInt64(function), width: 1)
+        // Built byte by byte: it is printed for every device of every scan.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        appendHex(UInt64(domain), width: 4, to: &bytes)
+        bytes.append(0x3a)
+        appendHex(UInt64(bus), width: 2, to: &bytes)
+        bytes.append(0x3a)
+        appendHex(UInt64(device), width: 2, to: &bytes)
+        bytes.append(0x2e)
+        appendHex(UInt64(function), width: 1, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The slot without its function: `0000:00:1f`.
@@ -77,8 +87,19 @@ public struct PCIAddress: Sendable, Hashable, Comparable, Codable, CustomStringC
 }
 
 /// Lower-case hex, zero-padded to at least `width` digits (the kernel's `%0Nx`).
-@inlinable
 public func hex(_ value: UInt64, width: Int) -> String {
-    let digits = String(value, radix: 16)
-    return digits.count >= width ? digits : String(repeating: "0", count: width - digits.count) + digits
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(max(width, 16))
+    appendHex(value, width: width, to: &bytes)
+    return String(decoding: bytes, as: UTF8.self)
+}
+
+/// Appends `value` as lower-case hex, zero-padded to at least `width` digits.
+func appendHex(_ value: UInt64, width: Int, to bytes: inout [UInt8]) {
+    let digits = value == 0 ? 1 : (64 - value.leadingZeroBitCount + 3) / 4
+    let count = max(digits, width)
+    for shift in stride(from: (count - 1) * 4, through: 0, by: -4) {
+        let nibble = UInt8(truncatingIfNeeded: shift >= 64 ? 0 : value >> UInt64(shift)) & 0x0f
+        bytes.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
+    }
 }

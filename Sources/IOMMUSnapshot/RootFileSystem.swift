@@ -63,14 +63,6 @@ public final class RootFileSystem {
         return list(descriptor: descriptor, path: path)
     }
 
-    /// True when something (file, folder or link) exists at `path`, links not followed.
-    public func exists(_ path: String) -> Bool {
-        let descriptor = iw_open_beneath(rootDescriptor, path, IW_O_PATH | O_NOFOLLOW)
-        guard descriptor >= 0 else { return false }
-        close(descriptor)
-        return true
-    }
-
     /// Opens a folder for reading several entries by name, relative to it.
     public func openFolder(_ path: String) -> Result<Folder?, ReadError> {
         let descriptor = iw_open_beneath(rootDescriptor, path, IW_O_PATH | O_DIRECTORY)
@@ -94,18 +86,17 @@ public final class RootFileSystem {
         deinit { close(descriptor) }
 
         public func readFile(_ name: String, limit: Int) -> Result<[UInt8]?, ReadError> {
-            let entryPath = path + "/" + name
             let file = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard file >= 0 else { return fileSystem.absentOrError(entryPath, errno) }
+            guard file >= 0 else { return fileSystem.absentOrError(entryPath(name), errno) }
             defer { close(file) }
-            return fileSystem.readAll(file, path: entryPath, limit: limit).map { bytes -> [UInt8]? in
-                fileSystem.recorder?.file(entryPath, bytes)
+            return fileSystem.readAll(file, path: entryPath(name), limit: limit).map { bytes -> [UInt8]? in
+                fileSystem.recorder?.file(entryPath(name), bytes)
                 return bytes
             }
         }
 
         public func readLink(_ name: String) -> Result<String?, ReadError> {
-            fileSystem.readLink(in: descriptor, name: name, path: path + "/" + name)
+            fileSystem.readLink(in: descriptor, name: name, path: entryPath(name))
         }
 
         /// The names in the sub-folder `name` (`.` for this folder itself).
@@ -122,6 +113,9 @@ public final class RootFileSystem {
             guard folder >= 0 else { return fileSystem.absentOrError(entryPath, errno) }
             return .success(Folder(fileSystem: fileSystem, descriptor: folder, path: entryPath))
         }
+
+        /// Root-relative path of an entry: built only for errors and the recorder.
+        func entryPath(_ name: String) -> String { path + "/" + name }
 
         public func contains(_ name: String) -> Bool {
             var status = stat()
@@ -159,33 +153,35 @@ public final class RootFileSystem {
 
     // MARK: system calls
 
-    fileprivate func readLink(in parent: Int32, name: String, path: String) -> Result<String?, ReadError> {
+    fileprivate func readLink(in parent: Int32, name: String, path: @autoclosure () -> String) -> Result<String?, ReadError> {
         let capacity = 4096
         let count = readlinkat(parent, name, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), capacity)
         guard count >= 0 else {
-            if errno == EINVAL { return .failure(ReadError(path: path, kind: .malformed(reason: "expected a link, found a file or folder"))) }
-            return absentOrError(path, errno)
+            if errno == EINVAL { return .failure(ReadError(path: path(), kind: .malformed(reason: "expected a link, found a file or folder"))) }
+            let error = errno
+            return absentOrError(path(), error)
         }
-        guard count < capacity else { return .failure(ReadError(path: path, kind: .tooLarge(limit: capacity))) }
+        guard count < capacity else { return .failure(ReadError(path: path(), kind: .tooLarge(limit: capacity))) }
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
-        if bytes.contains(0) { return .failure(ReadError(path: path, kind: .malformed(reason: "link target contains a NUL byte"))) }
+        if bytes.contains(0) { return .failure(ReadError(path: path(), kind: .malformed(reason: "link target contains a NUL byte"))) }
         let target = String(decoding: bytes, as: UTF8.self)
-        recorder?.link(path, target)
+        recorder?.link(path(), target)
         return .success(target)
     }
 
-    fileprivate func readAll(_ descriptor: Int32, path: String, limit: Int) -> Result<[UInt8], ReadError> {
+    fileprivate func readAll(_ descriptor: Int32, path: @autoclosure () -> String, limit: Int) -> Result<[UInt8], ReadError> {
         let capacity = min(limit, Self.bufferSize) + 1
         var total = 0
         while true {
             let count = read(descriptor, buffer.baseAddress! + total, capacity - total)
             if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(ReadError(path: path, kind: Self.kind(errno)))
+                let error = errno
+                if error == EINTR { continue }
+                return .failure(ReadError(path: path(), kind: Self.kind(error)))
             }
             if count == 0 { break }
             total += count
-            if total > limit { return .failure(ReadError(path: path, kind: .tooLarge(limit: limit))) }
+            if total > limit { return .failure(ReadError(path: path(), kind: .tooLarge(limit: limit))) }
         }
         return .success(Array(UnsafeRawBufferPointer(rebasing: buffer[0..<total])))
     }
@@ -214,8 +210,8 @@ public final class RootFileSystem {
         return .success(names)
     }
 
-    fileprivate func absentOrError<T>(_ path: String, _ error: Int32) -> Result<T?, ReadError> {
-        error == ENOENT ? .success(nil) : .failure(ReadError(path: path, kind: Self.kind(error)))
+    fileprivate func absentOrError<T>(_ path: @autoclosure () -> String, _ error: Int32) -> Result<T?, ReadError> {
+        error == ENOENT ? .success(nil) : .failure(ReadError(path: path(), kind: Self.kind(error)))
     }
 
     static func kind(_ error: Int32) -> ReadError.Kind {

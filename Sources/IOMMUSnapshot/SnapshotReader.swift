@@ -23,7 +23,12 @@ public struct SnapshotReader {
     public static func read(root path: String, recorder: ReadRecorder? = nil) throws(ReadError) -> Snapshot {
         let fileSystem = try RootFileSystem(root: path)
         fileSystem.recorder = recorder
-        guard fileSystem.exists("sys") else { throw ReadError(path: path, kind: .malformed(reason: "holds no sys/ folder; not a Linux root")) }
+        switch fileSystem.openFolder("sys") {
+        case .success(.some): break
+        case .success(.none): throw ReadError(path: path, kind: .malformed(reason: "holds no sys/ folder; not a Linux root"))
+        // Say what the kernel said: a seccomp filter refusing openat2 (EPERM) must not pass for a missing folder.
+        case .failure(let error): throw ReadError(path: path + "/sys", kind: error.kind)
+        }
         var reader = SnapshotReader(fileSystem: fileSystem)
         return reader.read()
     }
@@ -111,9 +116,8 @@ public struct SnapshotReader {
             guard let folder = followLink(name, in: busFolder) else { continue }
             var device = PCIDevice(address: address, path: folder.path, upstream: Self.upstream(of: folder.path, below: address))
             for attribute in PCIAttribute.table {
-                let filePath = folder.path + "/" + attribute.file
-                guard let bytes = contents(folder.readFile(attribute.file, limit: attribute.limit), path: filePath, required: attribute.required) else { continue }
-                decoded(filePath) { () throws(ParseError) in try attribute.apply(&device, bytes) }
+                guard let bytes = contents(folder.readFile(attribute.file, limit: attribute.limit), path: folder.path + "/" + attribute.file, required: attribute.required) else { continue }
+                decoded(folder.path + "/" + attribute.file) { () throws(ParseError) in try attribute.apply(&device, bytes) }
             }
             device.driver = linkBasename(folder, "driver")
             device.iommu = linkBasename(folder, "iommu")
@@ -211,9 +215,9 @@ public struct SnapshotReader {
     }
 
     /// The value of something that must exist: absence is recorded as `missing` against `path`.
-    private mutating func required<T>(_ result: Result<T?, ReadError>, path: String) -> T? {
+    private mutating func required<T>(_ result: Result<T?, ReadError>, path: @autoclosure () -> String) -> T? {
         guard let found = value(result) else { return nil }
-        if found == nil { errors.append(ReadError(path: path, kind: .missing)) }
+        if found == nil { errors.append(ReadError(path: path(), kind: .missing)) }
         return found
     }
 
@@ -228,17 +232,17 @@ public struct SnapshotReader {
     }
 
     /// A file's bytes; a missing file is recorded only when it `mustExist`.
-    private mutating func contents(_ result: Result<[UInt8]?, ReadError>, path: String, required mustExist: Bool) -> [UInt8]? {
-        mustExist ? required(result, path: path) : value(result) ?? nil
+    private mutating func contents(_ result: Result<[UInt8]?, ReadError>, path: @autoclosure () -> String, required mustExist: Bool) -> [UInt8]? {
+        mustExist ? required(result, path: path()) : value(result) ?? nil
     }
 
     /// Runs a parser, recording its complaint against `path`.
     @discardableResult
-    private mutating func decoded<T>(_ path: String, _ parse: () throws(ParseError) -> T) -> T? {
+    private mutating func decoded<T>(_ path: @autoclosure () -> String, _ parse: () throws(ParseError) -> T) -> T? {
         do throws(ParseError) {
             return try parse()
         } catch {
-            errors.append(ReadError(path: path, kind: .malformed(reason: error.reason)))
+            errors.append(ReadError(path: path(), kind: .malformed(reason: error.reason)))
             return nil
         }
     }

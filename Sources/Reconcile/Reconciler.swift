@@ -5,6 +5,60 @@ import IOMMUSnapshot
 public enum Reconciler {
     /// Every divergence the snapshot shows, most severe first, then by key.
     public static func divergences(in snapshot: Snapshot) -> [Divergence] {
-        []
+        divergences(in: snapshot, prediction: Model.predict(snapshot))
+    }
+
+    /// The same against a prediction the caller already has (`simulate` predicts from overridden inputs).
+    public static func divergences(in snapshot: Snapshot, prediction: Prediction) -> [Divergence] {
+        var check = Check(snapshot: snapshot, prediction: prediction)
+        check.run()
+        return check.found.sorted { ($0.severity, $1.key) > ($1.severity, $0.key) }
+    }
+
+    /// Divergences that exist only as a change between two consecutive snapshots: a group released while
+    /// it used the shared identity domain, on a release that does not keep that domain alive.
+    /// `protectsSharedIdentityDomain` overrides the release's rule (for what-if runs and tests).
+    public static func transitions(from previous: Snapshot, to current: Snapshot, protectsSharedIdentityDomain: Bool? = nil) -> [Divergence] {
+        let prediction = Model.predict(previous)
+        let identityGroups = previous.groups.filter { $0.type.domainType == .identity }
+        let structure = prediction.identityStructure(identityGroups: identityGroups.map(\.pciMembers))
+        let stillThere = Set(current.groups.flatMap(\.pciMembers))
+        var found: [Divergence] = []
+        for share in structure where share.isShared && !(protectsSharedIdentityDomain ?? share.lifetimeProtected) {
+            for group in identityGroups where share.groups.contains(group.pciMembers) && stillThere.isDisjoint(with: group.pciMembers) {
+                let members = group.pciMembers
+                found.append(Divergence(
+                    kind: Catalog.groupReleasedWhileShared, key: Catalog.groupReleasedWhileShared.name + ":" + Names.key(members),
+                    group: group.id, slot: members.first,
+                    message: "group \(group.id) (\(Names.list(members))) went away while its default domain was \(share.object.description); this release does not keep that domain alive, so the \(share.groups.count - 1) other identity group(s) may be left with freed page tables",
+                    domainType: .identity, expected: "shared domain kept alive", observed: "group released"))
+            }
+        }
+        return found
+    }
+}
+
+/// Short device names and stable keys.
+enum Names {
+    /// `00:1f.2` in PCI domain 0, the full `0000:00:1f.2` elsewhere.
+    static func short(_ address: PCIAddress) -> String {
+        address.domain == 0 ? String(address.description.dropFirst(5)) : address.description
+    }
+
+    static func list(_ addresses: [PCIAddress]) -> String {
+        let names = addresses.sorted().map(short)
+        switch names.count {
+        case 0: return "no devices"
+        case 1: return names[0]
+        default: return names.dropLast().joined(separator: ", ") + " and " + names.last!
+        }
+    }
+
+    /// Built from member addresses, never from group numbers (they are reused).
+    static func key(_ members: [PCIAddress]) -> String { members.sorted().map(\.description).joined(separator: "+") }
+
+    static func groups(_ ids: [Int]) -> String {
+        let sorted = ids.sorted().map(String.init)
+        return sorted.count == 1 ? "group \(sorted[0])" : "groups " + sorted.joined(separator: ", ")
     }
 }

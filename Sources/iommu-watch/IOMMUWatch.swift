@@ -11,7 +11,7 @@ struct IOMMUWatch: ParsableCommand {
         stable id, a severity and what to do. Docs: docs/ in the source tree; `iommu-watch explain NAME`.
         """,
         version: "0.1.0",
-        subcommands: [Scan.self, SnapshotCommand.self]
+        subcommands: [Scan.self, Explain.self, Simulate.self, SnapshotCommand.self, CatalogCommand.self, DaemonCommand.self, Status.self]
     )
 }
 

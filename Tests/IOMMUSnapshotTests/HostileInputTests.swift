@@ -169,6 +169,13 @@ import Testing
         #expect(throws: ReadError.self) { try SnapshotReader.read(root: empty + "/does-not-exist") }
     }
 
+    @Test func aSysThatCannotBeOpenedSaysWhyRatherThanMissing() throws {
+        let root = try ScratchRoot()
+        try FileManager.default.removeItem(atPath: root.path + "/sys")
+        try root.write("sys", "not a folder\n")
+        #expect(throws: ReadError(path: root.path + "/sys", kind: .notADirectory)) { try root.read() }
+    }
+
     @Test func unprivilegedConfigOfSixtyFourBytesIsRecordedAsShortNotGuessed() throws {
         let root = try ScratchRoot()
         let device = try root.devicePath("0000:00:04.0")

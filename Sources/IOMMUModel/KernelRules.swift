@@ -1,0 +1,157 @@
+import IOMMUSnapshot
+
+/// Which of the kernel's IOMMU rules a release follows. One property per rule that changed between
+/// releases, each citing where it comes from (kernel-semantics.md section, function, commit). A release
+/// we cannot parse is treated as the newest line we know, and says so.
+public struct KernelRules: Sendable, Hashable {
+    public let version: KernelVersion
+    /// False when the version was guessed because `proc/version` could not be read.
+    public let isKnown: Bool
+
+    /// What we assume when `proc/version` is missing: the newest line the model knows.
+    public static let newestKnown = KernelVersion(7, 0)
+
+    public init(_ version: KernelVersion?) {
+        self.version = version ?? Self.newestKnown
+        self.isKnown = version != nil
+    }
+
+    private func atLeast(_ major: Int, _ minor: Int) -> Bool { version >= KernelVersion(major, minor) }
+
+    /// Intel groups get core default domains from 5.3 (Lu Baolu, "iommu/vt-d: Delegate the identity
+    /// domain to upper layer", series of 25 May 2019); before that `type` reads `unknown`.
+    public var intelHasDefaultDomains: Bool { atLeast(5, 3) }
+
+    /// `IOMMU_RESV_DIRECT_RELAXABLE` exists (Eric Auger, 5.3); and `iommu_insert_resv_region()` was
+    /// rewritten in the same series to coalesce same-type regions that overlap *or touch*.
+    public var mergesTouchingRegions: Bool { atLeast(5, 3) }
+
+    /// The ISA/LPC bridge's 0–16 MiB floppy region (`CONFIG_INTEL_IOMMU_FLOPPY_WA`,
+    /// `intel_iommu_get_resv_regions`): not listed before 5.3, `direct` in 5.3–5.4, `direct-relaxable`
+    /// from "iommu/vt-d: Set ISA bridge reserved region as relaxable" (5.5; the real captures show it
+    /// relaxable on 5.10, 6.1 and 6.12).
+    public var isaBridgeRegionType: ReservedRegionType? {
+        if !atLeast(5, 3) { return nil }
+        return atLeast(5, 5) ? .directRelaxable : .direct
+    }
+
+    /// RMRRs of USB and display devices print `direct-relaxable` (`device_rmrr_is_relaxable()`, 5.3+)
+    /// and also reach devices below a scoped bridge (`is_downstream_to_pci_bridge()`, 5.3+).
+    public var rmrrRelaxableAndDownstream: Bool { atLeast(5, 3) }
+
+    /// `IOMMU_DOMAIN_DMA_FQ` and the `DMA-FQ` string (John Garry / Robin Murphy, 5.15).
+    public var hasFlushQueueType: Bool { atLeast(5, 15) }
+
+    /// `type` ends with a newline for every value ("iommu: Add missing new line for dma type", 5.3).
+    public var typeAlwaysHasNewline: Bool { atLeast(5, 3) }
+
+    /// How a group's members' wishes become one type (kernel-semantics.md §B.3).
+    public enum GroupResolution: Sendable, Hashable {
+        /// ≤5.7: the default domain is allocated with the global type when the first device joins.
+        case firstDevice
+        /// 5.8–6.4 `probe_alloc_default_domain()`: first non-zero wins, a later different one resets
+        /// to the global default ("Device needs domain type %s, but device %s …").
+        case conflictFallsBackToDefault
+        /// 6.5+ `iommu_get_default_domain_type()`: identity wins a conflict; an untrusted member forces
+        /// DMA or, against a driver's identity, refuses the probe.
+        case identityWins
+    }
+    public var groupResolution: GroupResolution {
+        if !atLeast(5, 8) { return .firstDevice }
+        return atLeast(6, 5) ? .identityWins : .conflictFallsBackToDefault
+    }
+
+    /// Writing `type` (kernel-semantics.md §A.2, rule 22).
+    public enum TypeWrite: Sendable, Hashable {
+        /// ≤5.10: mode 0444.
+        case readOnly
+        /// 5.11–6.3: single-device group, no driver bound.
+        case singleUnboundDevice
+        /// 6.4+: any size, but no owner (no DMA-API driver, no VFIO claim) — "iommu: Replace
+        /// device_lock() with group->mutex".
+        case noOwner
+    }
+    public var typeWrite: TypeWrite {
+        if !atLeast(5, 11) { return .readOnly }
+        return atLeast(6, 4) ? .noOwner : .singleUnboundDevice
+    }
+
+    /// 6.5+ refuses a written type that conflicts with a driver's requirement or an untrusted member
+    /// (`iommu_setup_default_domain(group, req_type)`).
+    public var typeWriteChecksRequirements: Bool { atLeast(6, 5) }
+
+    /// Intel `device_def_domain_type()`: integrated graphics identity-mapped when `intel_iommu=igfx_off`
+    /// set `IDENTMAP_GFX` — gone in 6.12 ("iommu/vt-d: Cleanup si_domain" series).
+    public var intelGraphicsIdentityQuirk: Bool { !atLeast(6, 12) }
+
+    /// Intel 6.12+: hardware without the pass-through ecap gets DMA for every device
+    /// (`device_def_domain_type()`: `!ecap_pass_through(iommu->ecap)`).
+    public var intelNeedsPassThroughForIdentity: Bool { atLeast(6, 12) }
+
+    /// How Intel's identity domain is held (kernel-semantics.md §C.1).
+    public var intelIdentityDomain: IdentityDomainObject {
+        if !atLeast(5, 3) { return .driverInternal }
+        return atLeast(6, 12) ? .staticGlobal(name: "identity_domain") : .sharedAllocated(name: "si_domain")
+    }
+
+    /// AMD allocated one pass-through protection domain per group until the driver gained a static
+    /// `identity_domain` in its ops (6.13 by our reading of `drivers/iommu/amd/iommu.c`; not re-verified
+    /// against every release, see docs/model.md).
+    public var amdIdentityDomain: IdentityDomainObject {
+        atLeast(6, 13) ? .staticGlobal(name: "identity_domain") : .perGroup
+    }
+
+    /// Who refuses to give a group with a `direct` region to VFIO (kernel-semantics.md §C.2).
+    /// ≤6.5 only Intel, for RMRR-locked devices; 6.6+ the core for any `direct` region
+    /// (a48ce36e2786 "iommu: Prevent RESV_DIRECT devices from blocking domains").
+    public var coreRefusesDirectRegionsForVFIO: Bool { atLeast(6, 6) }
+
+    /// ≤5.7 the Intel driver moved 32-bit devices off the identity map ("32bit DMA uses non-identity
+    /// mapping"); 5.8+ ("iommu/vt-d: Allow 32bit devices to uses DMA domain") they stay and bounce.
+    public var intelMovesNarrowDevicesOffIdentity: Bool { !atLeast(5, 8) }
+
+    /// A virtualised IOMMU forces strict invalidation, which only shows in `type` once DMA-FQ exists:
+    /// Intel caching mode (29b32839725f "iommu/vt-d: Do not use flush-queue when caching-mode is on",
+    /// `iommu_set_dma_strict()` in `init_dmars()`), AMD NpCache ("iommu/amd: Do not use flush-queue
+    /// when NpCache is on", Nadav Amit, 5.15).
+    public var virtualisedIOMMUForcesStrict: Bool { atLeast(5, 15) }
+
+    /// `iommu=pt` / `iommu=nopt` set the core's global default (≈5.4; on 4.19 they only steered drivers).
+    public var x86IOMMUParameterSetsDefault: Bool { atLeast(5, 4) }
+
+    /// Whether any release frees a shared identity domain while other groups use it. None does: the
+    /// pointer guard in `intel_iommu_domain_free()` shipped in the same 5.3 patch that shared
+    /// `si_domain`, and 6.12's static domain is never freed (kernel-semantics.md rule 26).
+    public var protectsSharedIdentityDomain: Bool { true }
+
+    /// `removable` exists for PCI devices (5.12+).
+    public var hasRemovableAttribute: Bool { atLeast(5, 12) }
+}
+
+/// The object behind a group's identity default domain.
+public enum IdentityDomainObject: Sendable, Hashable {
+    /// Before 5.3 Intel kept identity mapping inside the driver; groups had no default domain.
+    case driverInternal
+    /// One allocated domain shared by every identity group (Intel `si_domain`, 5.3–6.11).
+    case sharedAllocated(name: String)
+    /// One static domain with nothing to free (Intel 6.12+, AMD 6.13+).
+    case staticGlobal(name: String)
+    /// A separate pass-through domain per group (AMD before its static identity domain).
+    case perGroup
+
+    public var isShared: Bool {
+        switch self {
+        case .sharedAllocated, .staticGlobal: true
+        case .driverInternal, .perGroup: false
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .driverInternal: "the driver's internal identity map (no core default domain)"
+        case .sharedAllocated(let name): "one identity domain, \(name), allocated once"
+        case .staticGlobal(let name): "one static identity domain, \(name)"
+        case .perGroup: "a separate pass-through domain per group"
+        }
+    }
+}

@@ -1,0 +1,305 @@
+import IOMMUModel
+import IOMMUSnapshot
+
+/// One reconciliation pass: each `check…` compares one aspect of the snapshot with the prediction and
+/// appends what differs.
+struct Check {
+    let snapshot: Snapshot
+    let prediction: Prediction
+    var found: [Divergence] = []
+
+    var context: ModelContext { prediction.context }
+    var rules: KernelRules { prediction.rules }
+    var policy: DomainPolicy { prediction.policy }
+
+    init(snapshot: Snapshot, prediction: Prediction) {
+        self.snapshot = snapshot
+        self.prediction = prediction
+    }
+
+    mutating func run() {
+        checkFirmware()
+        checkDisabled()
+        checkMembership()
+        for group in snapshot.groups {
+            checkNoIOMMU(group)
+            guard !group.pciMembers.isEmpty else { continue }
+            checkType(group)
+            checkRegions(group)
+            checkUntrusted(group)
+            checkDMAMask(group)
+            checkVFIO(group)
+        }
+        checkSharedIdentity()
+    }
+
+    mutating func add(_ kind: DivergenceKind, severity: Severity? = nil, members: [PCIAddress], suffix: String = "", group: Int?, slot: PCIAddress?,
+                      message: String, domainType: DomainType? = nil, expected: String? = nil, observed: String? = nil) {
+        let key = kind.name + ":" + (members.isEmpty ? suffix : Names.key(members) + (suffix.isEmpty ? "" : "/" + suffix))
+        found.append(Divergence(kind: kind, severity: severity, key: key, group: group, slot: slot, message: message,
+                                domainType: domainType, expected: expected, observed: observed))
+    }
+
+    // MARK: firmware and the IOMMU as a whole
+
+    mutating func checkFirmware() {
+        for problem in context.firmwareProblems {
+            let table = String(problem.prefix { $0 != ":" })
+            add(Catalog.firmwareTableUnreadable, members: [], suffix: table, group: nil, slot: nil,
+                message: "the \(problem); reserved-region and alias predictions that depend on it may be incomplete")
+        }
+    }
+
+    mutating func checkDisabled() {
+        guard snapshot.groups.isEmpty, snapshot.firmware.dmar != nil || snapshot.firmware.ivrs != nil else { return }
+        let table = snapshot.firmware.dmar != nil ? "a DMAR table (Intel VT-d)" : "an IVRS table (AMD-Vi)"
+        let cause = policy.disabledBy.map { "`\($0)` on the kernel command line turned it off" }
+            ?? (snapshot.firmware.dmar != nil && snapshot.kernel.commandLine?.options(of: "intel_iommu").contains("on") != true
+                ? "the command line has no `intel_iommu=on` and the build may not enable VT-d by default"
+                : "no disabling parameter is on the command line; check the kernel log for DMAR/AMD-Vi errors")
+        add(Catalog.iommuDisabled, members: [], suffix: "firmware", group: nil, slot: nil,
+            message: "firmware declares an IOMMU with \(table), but the kernel created no IOMMU groups\(snapshot.hasIOMMUGroupsFolder ? "" : " (no sys/kernel/iommu_groups at all)"): \(cause); every device DMAs to physical memory unchecked",
+            expected: "IOMMU groups", observed: "none")
+    }
+
+    mutating func checkNoIOMMU(_ group: IOMMUGroup) {
+        guard group.name == "vfio-noiommu" else { return }
+        let names = group.members.map(\.name).sorted()
+        add(Catalog.noIOMMUIsolation, members: group.pciMembers, suffix: group.pciMembers.isEmpty ? names.joined(separator: "+") : "",
+            group: group.id, slot: group.pciMembers.first,
+            message: "group \(group.id) (\(names.joined(separator: ", "))) is a vfio-noiommu group: its device is driven from user space with no DMA translation at all")
+    }
+
+    // MARK: membership
+
+    /// Compares the kernel's partition with the model's, over devices both cover.
+    mutating func checkMembership() {
+        var predictedOf: [PCIAddress: Int] = [:]
+        for (index, group) in prediction.groups.enumerated() { for member in group.members { predictedOf[member] = index } }
+        var observedOf: [PCIAddress: IOMMUGroup] = [:]
+        for group in snapshot.groups { for member in group.pciMembers { observedOf[member] = group } }
+        // Kernel groups coarser than the model's: the kernel knows a reason we do not.
+        for group in snapshot.groups {
+            let members = group.pciMembers.filter { predictedOf[$0] != nil }
+            let parts = Dictionary(grouping: members) { predictedOf[$0] ?? -1 }
+            guard parts.count > 1 else { continue }
+            let apart = parts.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+            let reasons = apart.map { part in "\(Names.list(part)): \(whyApart(part))" }
+            add(Catalog.groupMembershipMismatch, members: group.pciMembers, group: group.id, slot: apart[0][0],
+                message: "group \(group.id) holds \(Names.list(members)), but the model keeps \(apart.map { Names.list($0) }.joined(separator: " apart from ")) — \(reasons.joined(separator: "; ")); the kernel applied a DMA alias, quirk or rule the model does not know",
+                expected: apart.map { Names.list($0) }.joined(separator: " | "), observed: Names.list(members))
+        }
+        // Kernel groups finer than the model's: isolation claimed that ACS does not back.
+        for predicted in prediction.groups {
+            let members = predicted.members.filter { observedOf[$0] != nil }
+            let parts = Dictionary(grouping: members) { observedOf[$0]?.id ?? -1 }
+            guard parts.count > 1 else { continue }
+            let override = snapshot.kernel.commandLine?.value(of: "pcie_acs_override")
+            let because = predicted.merges.map(\.sentence)
+            let split = parts.keys.sorted().map { "\(Names.list(parts[$0]!)) in group \($0)" }
+            let source = override.map { "`pcie_acs_override=\($0)` is on the command line" }
+                ?? "no pcie_acs_override= is on the command line, so either a patched kernel overrides ACS or an in-kernel ACS quirk the model lacks applies"
+            add(Catalog.isolationNotBacked, severity: predicted.isGuess ? .notice : nil, members: predicted.members,
+                group: parts.keys.min(), slot: members.first,
+                message: "\(split.joined(separator: ", ")) are kept apart, but the topology cannot isolate them: \(because.joined(separator: "; "))\(predicted.isGuess ? " (config space was partly unreadable, so this is a guess)" : ""); \(source)",
+                expected: Names.list(members), observed: split.joined(separator: " | "))
+        }
+    }
+
+    /// Why the model puts this part in a group of its own.
+    func whyApart(_ part: [PCIAddress]) -> String {
+        guard let first = part.first else { return "" }
+        let topology = context.topology
+        if let bridge = topology.bridge(above: first) {
+            let path = topology.acsPathEnabled(from: bridge)
+            if path.enabled { return "the ports above it (\(Names.short(bridge)) up to the root) have ACS SV+RR+CR+UF enabled" }
+        }
+        if topology.isMultifunction(first) {
+            return topology.acsEnabled(first).enabled ? "its slot's functions have ACS" : "no sibling function without ACS"
+        }
+        return topology.bridge(above: first) == nil ? "a single-function device on the root bus" : "a single-function device"
+    }
+
+    // MARK: default domain type
+
+    mutating func checkType(_ group: IOMMUGroup) {
+        let members = group.pciMembers
+        let decision = context.typeDecision(for: members)
+        let groupName = "group \(group.id)"
+        if !decision.conflicting.isEmpty {
+            let refused: Bool = if case .untrustedRefused = decision.rule { true } else { false }
+            add(Catalog.groupTypeConflict, severity: refused ? .error : nil, members: members, group: group.id, slot: decision.conflicting[0].device,
+                message: "\(groupName) cannot satisfy all its devices: \(decision.rule.sentence)",
+                domainType: decision.type, expected: decision.conflicting.compactMap { $0.type?.rawValue }.joined(separator: "+"), observed: group.type.domainType?.rawValue)
+        }
+        guard case .value(let observed, let newline) = group.type else { return }
+        // Strings this release cannot print (rule 3).
+        var impossible: String?
+        if observed == .dmaFQ && !rules.hasFlushQueueType {
+            impossible = "DMA-FQ does not exist before 5.15"
+        } else if observed == .dma && !newline && rules.typeAlwaysHasNewline {
+            impossible = "from 5.3 the kernel prints DMA with a newline"
+        } else if observed == .unknown, let expected = decision.type, expected != .unknown {
+            impossible = "this release gives PCI groups a default domain (\(expected.rawValue) predicted); unknown means its setup failed or the probe was refused"
+        }
+        if let impossible {
+            add(Catalog.impossibleTypeReading, members: members, group: group.id, slot: members.first,
+                message: "\(groupName) type reads \(observed.rawValue)\(newline ? "" : " without a newline") on \(snapshot.kernel.release ?? "this kernel"): \(impossible)",
+                domainType: observed, expected: decision.type?.rawValue, observed: observed.rawValue)
+            return
+        }
+        guard let expected = decision.type, expected != observed, expected != .unknown else { return }
+        var who: String = switch rules.typeWrite {
+        case .readOnly: "type is read-only on this release, so nobody wrote it: a driver quirk or a distribution patch we do not model applies"
+        default: "the kernel did not choose this; someone wrote `type` or a driver quirk we do not model applies"
+        }
+        // Strict forced by a virtualised IOMMU is invisible when the unit's registers were not captured.
+        let registersUnknown = snapshot.iommus.isEmpty || snapshot.iommus.contains { unit in
+            switch unit.driver {
+            case .intel(let cap, _): cap == nil
+            case .amd(let cap, _): cap == nil
+            case .other: false
+            }
+        }
+        // …and it would make every translated group DMA, not just this one.
+        let noGroupIsLazy = !snapshot.groups.contains { $0.type.domainType == .dmaFQ }
+        if observed == .dma && expected == .dmaFQ && registersUnknown && noGroupIsLazy {
+            who = "the IOMMU unit's cap register was not readable, so a virtualised IOMMU forcing strict mode (Intel caching mode, AMD NpCache) cannot be ruled out; otherwise " + who
+        }
+        let lessProtected = observed == .identity && expected.isTranslated
+        add(Catalog.defaultTypeMismatch, severity: lessProtected || expected == .identity ? .warning : .notice, members: members,
+            group: group.id, slot: members.first,
+            message: "\(groupName) is \(observed.rawValue) although \(ruleSummary(decision)) says \(expected.rawValue)\(decision.rule.isGlobalPolicy ? " (\(policy.summary.drop { $0 != "(" }.dropFirst().dropLast()))" : ""): \(who)",
+            domainType: observed, expected: expected.rawValue, observed: observed.rawValue)
+    }
+
+    func ruleSummary(_ decision: TypeDecision) -> String {
+        switch decision.rule {
+        case .globalPolicy: "the policy"
+        default: "the kernel's rule (\(decision.rule.sentence))"
+        }
+    }
+
+    // MARK: reserved regions
+
+    mutating func checkRegions(_ group: IOMMUGroup) {
+        if snapshot.errors.contains(where: { $0.path.hasSuffix("iommu_groups/\(group.id)/reserved_regions") }) { return }
+        let members = group.pciMembers
+        let predicted = context.regions(for: members)
+        let expectedLines = predicted.map(\.region.kernelLine)
+        let observedLines = group.reservedRegions.map(\.kernelLine)
+        guard expectedLines != observedLines else { return }
+        let missing = predicted.filter { !observedLines.contains($0.region.kernelLine) }
+        let extra = group.reservedRegions.filter { !expectedLines.contains($0.kernelLine) }
+        var parts: [String] = []
+        if !missing.isEmpty {
+            parts.append("missing " + missing.map { "`\($0.region.kernelLine)` (from \($0.sources.map(\.description).joined(separator: ", ")))" }.joined(separator: ", "))
+        }
+        if !extra.isEmpty {
+            parts.append("unpredicted " + extra.map { "`\($0.kernelLine)`" }.joined(separator: ", "))
+        }
+        if parts.isEmpty { parts.append("the same lines in a different order than the kernel's merge produces") }
+        add(Catalog.reservedRegionMismatch, members: members, group: group.id, slot: members.first,
+            message: "group \(group.id) (\(Names.list(members))) reserved regions differ from the prediction: \(parts.joined(separator: "; "))",
+            expected: expectedLines.joined(separator: "; "), observed: observedLines.joined(separator: "; "))
+    }
+
+    // MARK: devices in untranslated domains
+
+    mutating func checkUntrusted(_ group: IOMMUGroup) {
+        guard let type = group.type.domainType, !type.isTranslated, type != .unknown || !group.pciMembers.isEmpty else { return }
+        guard type == .identity else { return }
+        for device in group.pciMembers.compactMap(snapshot.device) where device.removable == .removable {
+            add(Catalog.untrustedIdentity, members: group.pciMembers, suffix: device.address.description, group: group.id, slot: device.address,
+                message: "\(Names.short(device.address)) is removable (behind an external-facing port, untrusted) but sits in identity group \(group.id): it can DMA to all memory",
+                domainType: type, expected: "DMA", observed: type.rawValue)
+        }
+    }
+
+    mutating func checkDMAMask(_ group: IOMMUGroup) {
+        guard group.type.domainType == .identity, let top = snapshot.memory.topOfRAM else { return }
+        for device in group.pciMembers.compactMap(snapshot.device) {
+            // Bridges (pcieport) and stub drivers do no DMA of their own; VFIO devices DMA through the VFIO domain.
+            guard let driver = device.driver, !driver.hasPrefix("vfio"), !Self.vfioAllowedHostDrivers.contains(driver),
+                  device.classCode.map({ $0 >> 16 != 0x06 }) ?? true, let bits = device.dmaMaskBits, bits < 64 else { continue }
+            let limit = (UInt64(1) << UInt64(bits)) - 1
+            guard limit < top else { continue }
+            let consequence = rules.intelMovesNarrowDevicesOffIdentity
+                ? "this release (≤5.7) moves it off the identity map when its driver first maps DMA (\"32bit DMA uses non-identity mapping\"), while the group still reads identity"
+                : "from 5.8 it stays identity and every buffer above \(ReservedRegion.format(limit)) is bounced through swiotlb"
+            add(Catalog.identityDMAMask, members: [], suffix: device.address.description, group: group.id, slot: device.address,
+                message: "\(Names.short(device.address)) (driver \(driver)) has a \(bits)-bit DMA mask in identity group \(group.id), but RAM reaches \(ReservedRegion.format(top)): \(consequence)",
+                domainType: .identity, expected: "mask ≥ \(64 - top.leadingZeroBitCount) bits", observed: "\(bits) bits")
+        }
+    }
+
+    // MARK: VFIO
+
+    static let vfioAllowedHostDrivers: Set<String> = ["pcieport", "pci-stub"]
+
+    mutating func checkVFIO(_ group: IOMMUGroup) {
+        let devices = group.pciMembers.compactMap(snapshot.device)
+        let vfio = devices.filter { $0.driver?.hasPrefix("vfio") == true }
+        guard !vfio.isEmpty else { return }
+        let host = devices.filter { device in
+            guard let driver = device.driver else { return false }
+            return !driver.hasPrefix("vfio") && !Self.vfioAllowedHostDrivers.contains(driver)
+        }
+        if !host.isEmpty {
+            add(Catalog.vfioGroupNotViable, members: group.pciMembers, group: group.id, slot: vfio[0].address,
+                message: "group \(group.id) is not viable for VFIO: \(vfio.map { "\(Names.short($0.address)) is bound to \($0.driver ?? "")" }.joined(separator: ", ")) but \(host.map { "\(Names.short($0.address)) to \($0.driver ?? "")" }.joined(separator: ", ")); every device of the group must be bound to a VFIO driver, pci-stub, pcieport or nothing",
+                expected: "all members VFIO-safe", observed: host.map { "\($0.address)=\($0.driver ?? "")" }.joined(separator: ", "))
+        }
+        let direct = group.reservedRegions.filter { $0.type == .direct }
+        if !direct.isEmpty {
+            let who = rules.coreRefusesDirectRegionsForVFIO
+                ? "from 6.6 the core refuses to claim such a group (\"Firmware has requested this device have a 1:1 IOMMU mapping\"), so a relax-RMRR patch or similar is in use"
+                : "Intel kernels up to 6.5 refuse to attach RMRR-locked devices to a VFIO domain; other drivers do not check"
+            add(Catalog.directRegionAssigned, members: group.pciMembers, group: group.id, slot: vfio[0].address,
+                message: "group \(group.id) has the non-relaxable direct region \(direct.map { "`\($0.kernelLine)`" }.joined(separator: ", ")) and \(Names.list(vfio.map(\.address))) \(vfio.count == 1 ? "is" : "are") bound to vfio-pci: firmware DMA to that range would land in the guest; \(who)",
+                expected: "no VFIO binding", observed: vfio.map { "\($0.address)=\($0.driver ?? "")" }.joined(separator: ", "))
+        }
+    }
+
+    // MARK: the shared identity domain
+
+    mutating func checkSharedIdentity() {
+        let identityGroups = snapshot.groups.filter { $0.type.domainType == .identity && !$0.pciMembers.isEmpty }
+        let structure = prediction.identityStructure(identityGroups: identityGroups.map(\.pciMembers))
+        for share in structure where share.isShared {
+            let shared = Set(share.groups)
+            let groups = identityGroups.filter { shared.contains($0.pciMembers) }
+            let members = groups.flatMap(\.pciMembers)
+            let removable = members.filter { snapshot.device($0)?.removable == .removable }
+            let severity: Severity
+            var why: String
+            if !removable.isEmpty {
+                severity = .error
+                why = "\(Names.list(removable)) \(removable.count == 1 ? "is" : "are") removable (untrusted) and share\(removable.count == 1 ? "s" : "") it"
+            } else if !share.lifetimeProtected {
+                severity = .error
+                why = "this release does not keep the shared domain alive when one of its groups is released"
+            } else if policy.askedForIdentity {
+                severity = .notice
+                why = "the policy asked for identity (\(policy.passthroughSource))"
+            } else {
+                severity = .warning
+                why = "the policy is translated (\(policy.summary)), yet these groups are identity"
+            }
+            let lifetime = share.lifetimeProtected
+                ? "; \(snapshot.kernel.release ?? "this release") keeps it alive when a group is released (\(lifetimeGuard(share.object)))"
+                : ""
+            add(Catalog.sharedIdentityDomain, severity: severity, members: [], suffix: share.driver, group: groups.first?.id, slot: members.first,
+                message: "\(Names.groups(groups.map(\.id))) (\(members.count) devices) share \(share.driver)'s \(share.object.description): their devices DMA to all memory and to each other's buffers unchecked; \(why)\(lifetime)",
+                domainType: .identity, expected: policy.globalType.rawValue, observed: "\(groups.count) identity groups")
+        }
+    }
+
+    func lifetimeGuard(_ object: IdentityDomainObject) -> String {
+        switch object {
+        case .sharedAllocated: "intel_iommu_domain_free() skips si_domain, since 5.3"
+        case .staticGlobal: "a static domain is never freed"
+        case .perGroup, .driverInternal: "each group owns its domain"
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import Foundation
+import IOMMUModel
+import IOMMUSnapshot
+import Reconcile
+
+/// `iommu-watch simulate`: what-if on the live or a captured snapshot. Applies the overrides as values,
+/// runs the model and the reconciler on the result, and prints the divergences that would appear and
+/// disappear. Reads only; changes nothing on the machine.
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show which divergences would appear or disappear after a change.",
+        discussion: """
+            --cmdline and --kernel simulate a reboot (types and reserved regions re-derived by the model);
+            --unplug, --bind and --set-type then act on the running system in that order. A type write the
+            kernel release would refuse is reported and not applied.
+            """)
+
+    @OptionGroup var root: RootOption
+
+    @Option(help: "Reboot with this kernel command line.")
+    var cmdline: String?
+
+    @Option(help: "Reboot into this kernel release (e.g. 6.12.0, 5.10.0-32-amd64).")
+    var kernel: String?
+
+    @Option(help: "Hot-unplug this PCI function and everything below it (00:1f.2 or 0000:00:1f.2).")
+    var unplug: [String] = []
+
+    @Option(help: "Bind SLOT to DRIVER (SLOT=vfio-pci); SLOT= unbinds.")
+    var bind: [String] = []
+
+    @Option(name: .customLong("set-type"), help: "Write TYPE (identity, DMA, DMA-FQ, auto) to group GROUP's type (GROUP=TYPE).")
+    var setType: [String] = []
+
+    @Option(help: "text or json.")
+    var format: OutputFormat = .text
+
+    enum OutputFormat: String, ExpressibleByArgument { case text, json }
+
+    func run() throws {
+        let overrides = try parseOverrides()
+        let snapshot: Snapshot
+        do {
+            snapshot = try SnapshotReader.read(root: root.root)
+        } catch {
+            StandardStreams.error("cannot read root \(error.path): \(error.message)")
+            throw ExitStatus.unreadable
+        }
+        let outcome = SimulationOutcome(snapshot: snapshot, overrides: overrides)
+        switch format {
+        case .text: StandardStreams.write(outcome.text)
+        case .json:
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            StandardStreams.write(Array(try encoder.encode(outcome.json)) + [0x0a])
+        }
+    }
+
+    func parseOverrides() throws -> Overrides {
+        var overrides = Overrides(commandLine: cmdline, kernelRelease: kernel)
+        overrides.unplug = try unplug.map(Self.slot)
+        overrides.bind = try bind.map { text in
+            let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            guard parts.count == 2 else { throw ValidationError("--bind wants SLOT=DRIVER, got \(text)") }
+            return Overrides.Binding(slot: try Self.slot(String(parts[0])), driver: parts[1].isEmpty ? nil : String(parts[1]))
+        }
+        overrides.setType = try setType.map { text in
+            let parts = text.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, let group = Int(parts[0]), group >= 0 else { throw ValidationError("--set-type wants GROUP=TYPE, got \(text)") }
+            if parts[1] == "auto" { return Overrides.TypeWrite(group: group, type: nil) }
+            guard let type = DomainType(rawValue: String(parts[1])), [.identity, .dma, .dmaFQ].contains(type) else {
+                throw ValidationError("--set-type: the kernel accepts identity, DMA, DMA-FQ or auto, not \(parts[1])")
+            }
+            return Overrides.TypeWrite(group: group, type: type)
+        }
+        return overrides
+    }
+
+    /// `00:1f.2` (PCI domain 0) or `0000:00:1f.2`.
+    static func slot(_ text: String) throws -> PCIAddress {
+        if let address = PCIAddress(text) ?? PCIAddress("0000:" + text) { return address }
+        throw ValidationError("\(text) is not a PCI address (0000:00:1f.2)")
+    }
+}
+
+/// Before and after, and what changed between them, keyed by the divergences' stable keys.
+struct SimulationOutcome {
+    let notes: [String]
+    let appear: [Divergence]
+    let disappear: [Divergence]
+    let changed: [(before: Divergence, after: Divergence)]
+    let unchanged: [Divergence]
+
+    init(snapshot: Snapshot, overrides: Overrides) {
+        let (simulated, notes) = overrides.apply(to: snapshot)
+        let before = Reconciler.divergences(in: snapshot)
+        let after = Reconciler.divergences(in: simulated) + Reconciler.transitions(from: snapshot, to: simulated)
+        let beforeByKey = Dictionary(before.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
+        let afterKeys = Set(after.map(\.key))
+        self.notes = notes
+        self.appear = after.filter { beforeByKey[$0.key] == nil }
+        self.disappear = before.filter { !afterKeys.contains($0.key) }
+        let kept = after.compactMap { divergence in beforeByKey[divergence.key].map { (before: $0, after: divergence) } }
+        self.changed = kept.filter { $0.before.severity != $0.after.severity || $0.before.message != $0.after.message }
+        self.unchanged = kept.filter { $0.before.severity == $0.after.severity && $0.before.message == $0.after.message }.map(\.after)
+    }
+
+    var text: String {
+        var lines = notes.map { "• " + $0 }
+        func section(_ title: String, _ items: [Divergence], sign: String) {
+            lines.append("")
+            lines.append("\(title) (\(items.count))")
+            for item in items { lines.append("  \(sign) [\(item.severity.rawValue)] \(item.kind.name): \(item.message)") }
+        }
+        section("would appear", appear, sign: "+")
+        section("would disappear", disappear, sign: "-")
+        lines.append("")
+        lines.append("would change (\(changed.count))")
+        for (before, after) in changed {
+            lines.append("  ~ [\(before.severity.rawValue) → \(after.severity.rawValue)] \(after.kind.name): \(after.message)")
+        }
+        lines.append("")
+        lines.append("unchanged: \(unchanged.count)")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    struct Entry: Encodable {
+        var name: String, messageID: String, severity: String, key: String, message: String
+        var group: Int?, slot: String?
+
+        init(_ divergence: Divergence) {
+            name = divergence.kind.name
+            messageID = divergence.kind.messageID
+            severity = divergence.severity.rawValue
+            key = divergence.key
+            message = divergence.message
+            group = divergence.group
+            slot = divergence.slot?.description
+        }
+    }
+
+    struct JSON: Encodable {
+        var notes: [String], appear: [Entry], disappear: [Entry], change: [Entry], unchanged: Int
+    }
+
+    var json: JSON {
+        JSON(notes: notes, appear: appear.map(Entry.init), disappear: disappear.map(Entry.init), change: changed.map { Entry($0.after) }, unchanged: unchanged.count)
+    }
+}

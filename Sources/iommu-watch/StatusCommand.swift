@@ -1,0 +1,75 @@
+import ArgumentParser
+import Daemon
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `iommu-watch status`: what the running daemon saw at its last rescan.
+struct Status: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print the running daemon's state.",
+        discussion: "Reads STATE-DIR/state.json, which the daemon replaces after every rescan. Exit status: 0 when the daemon is running, 3 when it is not (no state file, or its process is gone).")
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
+
+    @OptionGroup var rootOption: RootOption
+    var root: String { rootOption.root }
+
+    @Option(name: .customLong("state-dir"), help: ArgumentHelp("Folder of state.json.", valueName: "dir"))
+    var stateDirectory = StateFile.defaultFolder
+
+    @Option(help: "Output format.")
+    var format: Format = .text
+
+    func run() throws {
+        let path = (root == "/" ? "" : root) + stateDirectory + "/" + StateFile.fileName
+        let bytes: [UInt8]?
+        do throws(Files.Failure) {
+            bytes = try Files.read(path)
+        } catch {
+            Files.writeStandardError("iommu-watch: cannot read \(error)")
+            throw ExitCode(4)
+        }
+        guard let bytes else {
+            print("iommu-watch daemon is not running: \(path) does not exist.")
+            throw ExitCode(3)
+        }
+        let state: StateFile
+        do {
+            state = try StateFile.decode(bytes)
+        } catch {
+            Files.writeStandardError("iommu-watch: \(path) is not a state file: \(error)")
+            throw ExitCode(4)
+        }
+        let running = kill(state.pid, 0) == 0 || errno == EPERM
+        if format == .json {
+            print(String(decoding: bytes, as: UTF8.self), terminator: "")
+        } else {
+            print(Self.render(state, running: running), terminator: "")
+        }
+        if !running { throw ExitCode(3) }
+    }
+
+    static func render(_ state: StateFile, running: Bool) -> String {
+        var out = running
+            ? "iommu-watch daemon (pid \(state.pid)) running since \(state.started); last rescan \(state.updated), \(state.rescans) rescans.\n"
+            : "iommu-watch daemon is not running (pid \(state.pid) is gone); this state is from \(state.updated).\n"
+        out += "Root \(state.root), kernel \(state.kernel ?? "unknown"), configuration \(state.configFiles.isEmpty ? "built-in defaults" : state.configFiles.joined(separator: ", ")).\n"
+        out += state.hasIOMMUGroups
+            ? "\(state.groups.count) IOMMU groups, \(state.pciDevices) PCI devices.\n"
+            : "No IOMMU groups: the IOMMU is absent or disabled. \(state.pciDevices) PCI devices.\n"
+        for group in state.groups {
+            let members = group.members.map { member in group.drivers[member].map { "\(member) (\($0))" } ?? member }
+            out += "  group \(group.id)  \(group.type ?? "-")  \(members.joined(separator: ", "))\n"
+        }
+        let shown = state.divergences.filter { !$0.hidden }
+        out += shown.isEmpty ? "No divergences.\n" : "\(shown.count) divergences:\n"
+        for entry in shown {
+            out += "  \(entry.severity)  \(entry.name)  \(entry.message) (since \(entry.since))\n"
+        }
+        let hidden = state.divergences.count - shown.count
+        if hidden > 0 { out += "\(hidden) more hidden by MinimumSeverity= or suppressions.\n" }
+        for problem in state.readErrors { out += "Cannot read \(problem.path): \(problem.message).\n" }
+        return out
+    }
+}
