@@ -444,6 +444,12 @@ def check_hotplug(blobs, stats, result):
     if any(s.startswith("daemon started") for s in stats) and "daemon alive=1" not in stats:
         problems.append("hotplug: the daemon died during the scenario: "
                         + blobs.get("daemon.log", b"").decode(errors="replace").strip()[-300:])
+    daemon = blobs.get("daemon.log", b"").decode(errors="replace")
+    if any(s.startswith("daemon started") for s in stats):
+        for slot in sorted({d for st in new for d in st}):
+            for event in ("group-added", "group-removed"):
+                if not any(event in l and slot in l for l in daemon.split("\n")):
+                    problems.append(f"hotplug: the daemon logged no {event} for {slot}")
     changes = [s for s in stats if s.startswith("scan-change")]
     uevents = blobs.get("uevents.txt", b"").decode(errors="replace")
     group_events = [l for l in uevents.split("\n") if "DEVPATH=/kernel/iommu_groups" in l]

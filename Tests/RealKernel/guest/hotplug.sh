@@ -8,7 +8,11 @@ start_uevents
 
 WATCHER=$(arg watcher)
 if [ "$WATCHER" != scan ] && $IW --help 2>&1 | grep -q '^ *daemon '; then
-    $IW daemon --foreground --root / > /tmp/daemon.log 2>&1 &
+    # no udevd in the initramfs, so the daemon's sd-device monitor (udev's netlink group) hears
+    # nothing: a 1 s periodic rescan makes it see the hotplug all the same
+    printf '[Daemon]\nRescanIntervalSec=1s\n' > /tmp/iommu-watch.conf
+    $IW daemon --foreground --root / --config /tmp/iommu-watch.conf --state-dir /tmp/iw-state \
+        > /tmp/daemon.log 2>&1 &
     DAEMON=$!
     say "daemon started pid=$DAEMON"
 fi
