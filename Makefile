@@ -27,7 +27,7 @@ scan: release
 
 ## Every test: unit tests, the CLI's contract.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke daemon-test guest-test
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test guest-test realkernel
 
 unit-test:
 	$(SWIFT) build --build-tests
@@ -115,3 +115,11 @@ bench: release
 	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench" Benchmarks/run
 bench-large: release
 	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench-large" Benchmarks/run --large
+
+## Real kernels under QEMU (Tests/RealKernel, docs/testbed.md): Debian 5.10, 6.1, 6.12, 7.x with
+## emulated Intel and AMD IOMMUs; every in-guest scan must read without errors.
+.PHONY: realkernel realkernel-capture
+realkernel: release
+	Tests/RealKernel/run --ci --binary $(BINARY)
+realkernel-capture: release
+	Tests/RealKernel/run --capture --binary $(BINARY)
