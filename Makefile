@@ -27,7 +27,7 @@ scan: release
 
 ## Every test: unit tests, the CLI's contract.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke daemon-test guest-test
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test guest-test qemu-guest-test
 
 unit-test:
 	$(SWIFT) build --build-tests
@@ -115,3 +115,9 @@ bench: release
 	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench" Benchmarks/run
 bench-large: release
 	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench-large" Benchmarks/run --large
+
+## The real systemd guest on a real kernel (issue 5 d): Debian bookworm + its 6.1 kernel under QEMU
+## with an emulated Intel IOMMU; QMP hotplug of an e1000e must show in the journal within 5 s.
+.PHONY: qemu-guest-test
+qemu-guest-test: release
+	Tests/Integration/qemu-guest.sh
