@@ -117,7 +117,6 @@ bench: release
 bench-large: release
 	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench-large" Benchmarks/run --large
 
-<<<<<<< HEAD
 ## Real kernels under QEMU (Tests/RealKernel, docs/testbed.md): Debian 5.10, 6.1, 6.12, 7.x with
 ## emulated Intel and AMD IOMMUs; every in-guest scan must read without errors.
 .PHONY: realkernel realkernel-capture
@@ -125,10 +124,9 @@ realkernel: release
 	Tests/RealKernel/run --ci --binary $(BINARY)
 realkernel-capture: release
 	Tests/RealKernel/run --capture --binary $(BINARY)
-=======
+
 ## The real systemd guest on a real kernel (issue 5 d): Debian bookworm + its 6.1 kernel under QEMU
 ## with an emulated Intel IOMMU; QMP hotplug of an e1000e must show in the journal within 5 s.
 .PHONY: qemu-guest-test
 qemu-guest-test: release
 	Tests/Integration/qemu-guest.sh
->>>>>>> qemuguest
