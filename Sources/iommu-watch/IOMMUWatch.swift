@@ -1,4 +1,5 @@
 import ArgumentParser
+import IOMMUSnapshot
 
 @main
 struct IOMMUWatch: ParsableCommand {
@@ -19,4 +20,20 @@ struct IOMMUWatch: ParsableCommand {
 struct RootOption: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Filesystem root holding sys/ and proc/; every path, links included, is resolved inside it.", valueName: "dir"))
     var root: String = "/"
+
+    /// Reads the root, or says why it cannot and exits with status 2.
+    func readSnapshot(recorder: ReadRecorder? = nil) throws -> Snapshot {
+        do {
+            return try SnapshotReader.read(root: root, recorder: recorder)
+        } catch {
+            StandardStreams.error("cannot read root \(error.path): \(error.message)")
+            throw ExitStatus.unreadable
+        }
+    }
+}
+
+/// `--format`: text for people, json for programs.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+    case text
+    case json
 }

@@ -9,27 +9,16 @@ struct Scan: ParsableCommand {
         discussion: "Exit status: 0 no divergence at or above --fail-on, 1 some, 2 the root could not be read."
     )
 
-    enum Format: String, ExpressibleByArgument, CaseIterable {
-        case text
-        case json
-    }
-
     @OptionGroup var root: RootOption
 
     @Option(help: "Output format: text for people, json for programs (schema: docs/json.md).")
-    var format: Format = .text
+    var format: OutputFormat = .text
 
     @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: error, warning, notice or info.")
     var failOn: Severity = .warning
 
     func run() throws {
-        let snapshot: Snapshot
-        do {
-            snapshot = try SnapshotReader.read(root: root.root)
-        } catch {
-            StandardStreams.error("cannot read root \(error.path): \(error.message)")
-            throw ExitStatus.unreadable
-        }
+        let snapshot = try root.readSnapshot()
         let divergences = Reconciler.divergences(in: snapshot)
         switch format {
         case .json: StandardStreams.write(ScanJSON.render(snapshot, divergences: divergences))

@@ -36,17 +36,9 @@ struct Simulate: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
-    enum OutputFormat: String, ExpressibleByArgument { case text, json }
-
     func run() throws {
         let overrides = try parseOverrides()
-        let snapshot: Snapshot
-        do {
-            snapshot = try SnapshotReader.read(root: root.root)
-        } catch {
-            StandardStreams.error("cannot read root \(error.path): \(error.message)")
-            throw ExitStatus.unreadable
-        }
+        let snapshot = try root.readSnapshot()
         let outcome = SimulationOutcome(snapshot: snapshot, overrides: overrides)
         switch format {
         case .text: StandardStreams.write(outcome.text)

@@ -15,13 +15,7 @@ struct SnapshotCommand: ParsableCommand {
 
     func run() throws {
         let recorder = TreeRecorder()
-        let snapshot: Snapshot
-        do {
-            snapshot = try SnapshotReader.read(root: root.root, recorder: recorder)
-        } catch {
-            StandardStreams.error("cannot read root \(error.path): \(error.message)")
-            throw ExitStatus.unreadable
-        }
+        let snapshot = try root.readSnapshot(recorder: recorder)
         do {
             try recorder.write(to: output)
         } catch {

@@ -11,7 +11,6 @@ struct Status: ParsableCommand {
         abstract: "Print the running daemon's state.",
         discussion: "Reads STATE-DIR/state.json, which the daemon replaces after every rescan. Exit status: 0 when the daemon is running, 3 when it is not (no state file, or its process is gone).")
 
-    enum Format: String, ExpressibleByArgument, CaseIterable { case text, json }
 
     @OptionGroup var rootOption: RootOption
     var root: String { rootOption.root }
@@ -20,7 +19,7 @@ struct Status: ParsableCommand {
     var stateDirectory = StateFile.defaultFolder
 
     @Option(help: "Output format.")
-    var format: Format = .text
+    var format: OutputFormat = .text
 
     func run() throws {
         let path = (root == "/" ? "" : root) + stateDirectory + "/" + StateFile.fileName
