@@ -25,9 +25,10 @@ release: deps
 scan: release
 	tools/scan-here $(BINARY)
 
-## Every test: unit tests, the CLI's contract.
+## Every test: unit tests, the CLI's contract, a short fuzz of every parser, the daemon against a
+## private journald and in systemd guests (nspawn, then QEMU with a real hotplug), the real-kernel matrix.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke daemon-test guest-test qemu-guest-test
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test guest-test qemu-guest-test realkernel
 
 unit-test:
 	$(SWIFT) build --build-tests
@@ -115,6 +116,14 @@ bench: release
 	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench" Benchmarks/run
 bench-large: release
 	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench-large" Benchmarks/run --large
+
+## Real kernels under QEMU (Tests/RealKernel, docs/testbed.md): Debian 5.10, 6.1, 6.12, 7.x with
+## emulated Intel and AMD IOMMUs; every in-guest scan must read without errors.
+.PHONY: realkernel realkernel-capture
+realkernel: release
+	Tests/RealKernel/run --ci --binary $(BINARY)
+realkernel-capture: release
+	Tests/RealKernel/run --capture --binary $(BINARY)
 
 ## The real systemd guest on a real kernel (issue 5 d): Debian bookworm + its 6.1 kernel under QEMU
 ## with an emulated Intel IOMMU; QMP hotplug of an e1000e must show in the journal within 5 s.

@@ -34,6 +34,7 @@ let fuzzTargets: [String: FuzzTarget] = [
         _ = try? SysfsAttributeParser.decimal(bytes, range: 0...64)
         _ = try? SysfsAttributeParser.removable(bytes)
         _ = try? SysfsAttributeParser.hexRegister(bytes)
+        _ = try? SysfsAttributeParser.hexRegisters(bytes)
         _ = PCIAddress(String(decoding: bytes, as: UTF8.self))
         _ = KernelVersion(release: String(decoding: bytes, as: UTF8.self))
     },

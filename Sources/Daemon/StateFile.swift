@@ -1,12 +1,14 @@
-import FoundationEssentials
 import Reconcile
+import Report
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `/run/iommu-watch/state.json`: what the daemon saw at its last reconcile, for `iommu-watch status`
 /// and for tools. Replaced atomically after each reconcile. The field names are a stable interface.
-public struct StateFile: Codable, Sendable, Hashable {
+/// Written by `JSONWriter` in the documented field order, absent values as `null`; read back by the
+/// strict `JSONReader`, which also accepts absent optional fields and unknown ones.
+public struct StateFile: Sendable, Hashable {
     public static let fileName = "state.json"
     public static let defaultFolder = "/run/iommu-watch"
     /// Bumped when a field changes meaning.
@@ -25,7 +27,7 @@ public struct StateFile: Codable, Sendable, Hashable {
     public var divergences: [Entry]
     public var readErrors: [ReadProblem]
 
-    public struct Group: Codable, Sendable, Hashable {
+    public struct Group: Sendable, Hashable {
         public var id: Int
         public var type: String?
         public var members: [String]
@@ -33,7 +35,7 @@ public struct StateFile: Codable, Sendable, Hashable {
         public var drivers: [String: String]
     }
 
-    public struct Entry: Codable, Sendable, Hashable {
+    public struct Entry: Sendable, Hashable {
         public var name: String
         public var messageID: String
         public var key: String
@@ -50,7 +52,7 @@ public struct StateFile: Codable, Sendable, Hashable {
         public var hidden: Bool
     }
 
-    public struct ReadProblem: Codable, Sendable, Hashable {
+    public struct ReadProblem: Sendable, Hashable {
         public var path: String
         public var message: String
     }
@@ -78,14 +80,112 @@ public struct StateFile: Codable, Sendable, Hashable {
         self.readErrors = state.readErrors.keys.sorted().map { ReadProblem(path: $0, message: state.readErrors[$0]!) }
     }
 
+    /// Largest state file `decode` accepts: far above any machine's (about 1 KiB per group).
+    public static let readLimits = JSONReader.Limits(bytes: 16 << 20, depth: 8, values: 4 << 20)
+
     public func encoded() -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return Array((try? encoder.encode(self)) ?? Data()) + [UInt8(ascii: "\n")]
+        var json = JSONWriter(reservingCapacity: 1024 + groups.count * 256 + divergences.count * 512)
+        json.object { json in
+            json.field("version", version)
+            json.field("pid", Int(pid))
+            json.field("root", root)
+            json.field("started", started)
+            json.field("updated", updated)
+            json.field("rescans", rescans)
+            json.field("kernel", kernel)
+            json.field("hasIOMMUGroups", hasIOMMUGroups)
+            json.field("pciDevices", pciDevices)
+            json.array("configFiles") { json in
+                for file in configFiles { json.value(file) }
+            }
+            json.array("groups") { json in
+                for group in groups {
+                    json.object { json in
+                        json.field("id", group.id)
+                        json.field("type", group.type)
+                        json.array("members") { json in
+                            for member in group.members { json.value(member) }
+                        }
+                        json.object("drivers") { json in
+                            for member in group.drivers.keys.sorted() { json.field(member, group.drivers[member]) }
+                        }
+                    }
+                }
+            }
+            json.array("divergences") { json in
+                for entry in divergences {
+                    json.object { json in
+                        json.field("name", entry.name)
+                        json.field("messageID", entry.messageID)
+                        json.field("key", entry.key)
+                        json.field("severity", entry.severity)
+                        json.field("group", entry.group)
+                        json.field("slot", entry.slot)
+                        json.field("message", entry.message)
+                        json.field("domainType", entry.domainType)
+                        json.field("expected", entry.expected)
+                        json.field("observed", entry.observed)
+                        json.field("since", entry.since)
+                        json.field("hidden", entry.hidden)
+                    }
+                }
+            }
+            json.array("readErrors") { json in
+                for problem in readErrors {
+                    json.object { json in
+                        json.field("path", problem.path)
+                        json.field("message", problem.message)
+                    }
+                }
+            }
+        }
+        return json.bytes + [UInt8(ascii: "\n")]
     }
 
-    public static func decode(_ bytes: [UInt8]) throws -> StateFile {
-        try JSONDecoder().decode(StateFile.self, from: Data(bytes))
+    /// Reads a state file back; `file` names it in errors. Refuses anything but the documented shape.
+    public static func decode(_ bytes: [UInt8], file: String = fileName) throws(JSONReadError) -> StateFile {
+        let fields = try JSONFields(try JSONReader.parse(bytes, file: file, limits: readLimits), file: file)
+        let pid = try fields.int("pid")
+        guard let pid32 = Int32(exactly: pid), pid32 > 0 else {
+            throw JSONReadError(file: file, offset: nil, reason: .field("pid", expected: "a process ID", found: "\(pid)"))
+        }
+        return StateFile(
+            version: try fields.int("version"), pid: pid32, root: try fields.string("root"),
+            started: try fields.string("started"), updated: try fields.string("updated"), rescans: try fields.int("rescans"),
+            kernel: try fields.optionalString("kernel"), hasIOMMUGroups: try fields.bool("hasIOMMUGroups"),
+            pciDevices: try fields.int("pciDevices"), configFiles: try fields.strings("configFiles"),
+            groups: try fields.objects("groups") { group throws(JSONReadError) in
+                Group(id: try group.int("id"), type: try group.optionalString("type"), members: try group.strings("members"),
+                      drivers: try group.stringMap("drivers"))
+            },
+            divergences: try fields.objects("divergences") { entry throws(JSONReadError) in
+                Entry(name: try entry.string("name"), messageID: try entry.string("messageID"), key: try entry.string("key"),
+                      severity: try entry.string("severity"), group: try entry.optionalInt("group"), slot: try entry.optionalString("slot"),
+                      message: try entry.string("message"), domainType: try entry.optionalString("domainType"),
+                      expected: try entry.optionalString("expected"), observed: try entry.optionalString("observed"),
+                      since: try entry.string("since"), hidden: try entry.bool("hidden"))
+            },
+            readErrors: try fields.objects("readErrors") { problem throws(JSONReadError) in
+                ReadProblem(path: try problem.string("path"), message: try problem.string("message"))
+            })
+    }
+
+    /// Every field as given (for `decode` and tests).
+    public init(version: Int = 1, pid: Int32, root: String, started: String, updated: String, rescans: Int, kernel: String?,
+                hasIOMMUGroups: Bool, pciDevices: Int, configFiles: [String], groups: [Group], divergences: [Entry], readErrors: [ReadProblem]) {
+        self.version = version
+        self.pid = pid
+        self.root = root
+        self.started = started
+        self.updated = updated
+        self.rescans = rescans
+        self.kernel = kernel
+        self.hasIOMMUGroups = hasIOMMUGroups
+        self.pciDevices = pciDevices
+        self.configFiles = configFiles
+        self.groups = groups
+        self.divergences = divergences
+        self.readErrors = readErrors
     }
 
     /// `2025-01-31T12:00:00Z` for a Unix time.

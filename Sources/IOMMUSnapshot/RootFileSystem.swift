@@ -117,6 +117,12 @@ public final class RootFileSystem {
         /// Root-relative path of an entry: built only for errors and the recorder.
         func entryPath(_ name: String) -> String { path + "/" + name }
 
+        /// True when `name` is a folder (not a link to one).
+        public func containsFolder(_ name: String) -> Bool {
+            var status = stat()
+            return fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0 && status.st_mode & S_IFMT == S_IFDIR
+        }
+
         public func contains(_ name: String) -> Bool {
             var status = stat()
             return fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0

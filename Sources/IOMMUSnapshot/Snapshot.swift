@@ -78,8 +78,10 @@ public struct IOMMUUnit: Sendable, Hashable {
 public enum IOMMUDriverFamily: Sendable, Hashable {
     /// `intel-iommu/cap` and `ecap` (hex registers); nil where unreadable.
     case intel(capability: UInt64?, extendedCapability: UInt64?)
-    /// `amd-iommu/cap` and `features` (hex); nil where unreadable.
-    case amd(capability: UInt64?, features: UInt64?)
+    /// `amd-iommu/cap` (hex) and `features`: the extended feature registers as the release prints
+    /// them, colon-separated from 6.x (`0:29d3` on 6.1, `29d3:0` on 6.12: the order changed);
+    /// nil where unreadable.
+    case amd(capability: UInt64?, features: [UInt64]?)
     case other
 
     /// `intel-iommu`, `amd-iommu` or `other` — the attribute folder's name.

@@ -90,7 +90,8 @@ public struct SnapshotReader {
             if folder.contains("amd-iommu") {
                 return IOMMUUnit(name: name, driver: .amd(
                     capability: register(folder, "amd-iommu/cap"),
-                    features: register(folder, "amd-iommu/features")))
+                    features: parsed(fileSystem.readFile(folder.path + "/amd-iommu/features", limit: Self.attributeLimit),
+                                     path: folder.path + "/amd-iommu/features", required: true, SysfsAttributeParser.hexRegisters)))
             }
             return IOMMUUnit(name: name, driver: .other)
         }
@@ -120,7 +121,9 @@ public struct SnapshotReader {
                 decoded(folder.path + "/" + attribute.file) { () throws(ParseError) in try attribute.apply(&device, bytes) }
             }
             device.driver = linkBasename(folder, "driver")
-            device.iommu = linkBasename(folder, "iommu")
+            // An IOMMU that is itself a PCI function (AMD's, class 0x0806) holds its unit as a folder
+            // `iommu/ivhd0` where other devices have the `iommu` link: it is not translated by one.
+            device.iommu = folder.containsFolder("iommu") ? nil : linkBasename(folder, "iommu")
             if let group = linkBasename(folder, "iommu_group") {
                 if let id = Int(group), id >= 0 { device.iommuGroup = id } else {
                     errors.append(ReadError(path: folder.path + "/iommu_group", kind: .malformed(reason: "link does not end in a group number")))

@@ -46,6 +46,22 @@ public enum SysfsAttributeParser {
         return value
     }
 
+    /// Hex registers separated by colons, as `amd-iommu/features` prints EFR and EFR2 (`29d3:0`);
+    /// older kernels print one.
+    public static func hexRegisters(_ bytes: [UInt8]) throws(ParseError) -> [UInt64] {
+        let line = try SysfsText.singleLine(bytes)
+        let fields = line.split(separator: ":", omittingEmptySubsequences: false)
+        guard fields.count <= 4 else { throw ParseError("expected at most 4 colon-separated hex registers, found \(quoted(line))") }
+        var registers: [UInt64] = []
+        for field in fields {
+            guard !field.isEmpty, field.count <= 16, let value = UInt64(field, radix: 16) else {
+                throw ParseError("expected colon-separated hex registers, found \(quoted(line))")
+            }
+            registers.append(value)
+        }
+        return registers
+    }
+
     /// A decimal count such as `dma_mask_bits`; `range` bounds it.
     public static func decimal(_ bytes: [UInt8], range: ClosedRange<Int>) throws(ParseError) -> Int {
         let line = try SysfsText.singleLine(bytes)

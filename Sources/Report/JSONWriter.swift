@@ -1,33 +1,39 @@
 /// A small streaming JSON writer with fixed key order, so output is byte-stable across runs and
-/// across a root and its snapshot (`scan` on both must print the same bytes).
-struct JSONWriter {
-    private(set) var bytes: [UInt8] = []
+/// across a root and its snapshot (`scan` on both must print the same bytes). Also writes the daemon's
+/// state file and `simulate --format json`; `JSONReader` reads what it writes.
+public struct JSONWriter {
+    public private(set) var bytes: [UInt8] = []
     private var indent = 0
     private var needsComma: [Bool] = [false]
 
-    init(reservingCapacity capacity: Int = 1 << 16) {
+    public init(reservingCapacity capacity: Int = 1 << 16) {
         bytes.reserveCapacity(capacity)
     }
 
-    mutating func object(_ key: String? = nil, _ body: (inout JSONWriter) -> Void) {
+    public mutating func object(_ key: String? = nil, _ body: (inout JSONWriter) -> Void) {
         container(key, open: "{", close: "}", body)
     }
 
-    mutating func array(_ key: String? = nil, _ body: (inout JSONWriter) -> Void) {
+    public mutating func array(_ key: String? = nil, _ body: (inout JSONWriter) -> Void) {
         container(key, open: "[", close: "]", body)
     }
 
-    mutating func field(_ key: String, _ value: String?) {
+    public mutating func field(_ key: String, _ value: String?) {
         beginValue(key)
         if let value { appendString(value) } else { append("null") }
     }
 
-    mutating func field(_ key: String, _ value: Int?) {
+    public mutating func field(_ key: String, _ value: Int?) {
         beginValue(key)
         append(value.map(String.init) ?? "null")
     }
 
-    mutating func value(_ value: String) {
+    public mutating func field(_ key: String, _ value: Bool) {
+        beginValue(key)
+        append(value ? "true" : "false")
+    }
+
+    public mutating func value(_ value: String) {
         beginValue(nil)
         appendString(value)
     }

@@ -1,5 +1,5 @@
 import ArgumentParser
-import Foundation
+import Daemon
 import Reconcile
 
 /// `iommu-watch catalog --journal|--markdown`: prints a generated catalog file; `--write ROOT` writes
@@ -21,9 +21,13 @@ struct CatalogCommand: ParsableCommand {
     func run() throws {
         if let write {
             for file in Catalog.generatedFiles {
-                let url = URL(fileURLWithPath: write).appendingPathComponent(file.path)
-                try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
-                try Data(file.render().utf8).write(to: url)
+                // Every missing folder on the way (mkdir -p), then an atomic replace (a temporary file
+                // renamed over the old one).
+                let path = write + "/" + file.path
+                for slash in path.indices.dropFirst() where path[slash] == "/" && path[path.index(before: slash)] != "/" {
+                    try Files.makeFolder(String(path[..<slash]))
+                }
+                try Files.replace(path, with: Array(file.render().utf8))
             }
             return
         }

@@ -1,8 +1,8 @@
 import ArgumentParser
-import Foundation
 import IOMMUModel
 import IOMMUSnapshot
 import Reconcile
+import Report
 
 /// `iommu-watch simulate`: what-if on the live or a captured snapshot. Applies the overrides as values,
 /// runs the model and the reconciler on the result, and prints the divergences that would appear and
@@ -50,10 +50,7 @@ struct Simulate: ParsableCommand {
         let outcome = SimulationOutcome(snapshot: snapshot, overrides: overrides)
         switch format {
         case .text: StandardStreams.write(outcome.text)
-        case .json:
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            StandardStreams.write(Array(try encoder.encode(outcome.json)) + [0x0a])
+        case .json: StandardStreams.write(outcome.json + [0x0a])
         }
     }
 
@@ -125,26 +122,35 @@ struct SimulationOutcome {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    struct Entry: Encodable {
-        var name: String, messageID: String, severity: String, key: String, message: String
-        var group: Int?, slot: String?
-
-        init(_ divergence: Divergence) {
-            name = divergence.kind.name
-            messageID = divergence.kind.messageID
-            severity = divergence.severity.rawValue
-            key = divergence.key
-            message = divergence.message
-            group = divergence.group
-            slot = divergence.slot?.description
+    /// `{"notes", "appear", "disappear", "change", "unchanged"}`; each divergence as `name`,
+    /// `messageID`, `severity`, `key`, `message`, `group`, `slot` (null when absent).
+    var json: [UInt8] {
+        var json = JSONWriter(reservingCapacity: 4096)
+        json.object { json in
+            json.array("notes") { json in
+                for note in notes { json.value(note) }
+            }
+            Self.entries("appear", appear, into: &json)
+            Self.entries("disappear", disappear, into: &json)
+            Self.entries("change", changed.map(\.after), into: &json)
+            json.field("unchanged", unchanged.count)
         }
+        return json.bytes
     }
 
-    struct JSON: Encodable {
-        var notes: [String], appear: [Entry], disappear: [Entry], change: [Entry], unchanged: Int
-    }
-
-    var json: JSON {
-        JSON(notes: notes, appear: appear.map(Entry.init), disappear: disappear.map(Entry.init), change: changed.map { Entry($0.after) }, unchanged: unchanged.count)
+    private static func entries(_ key: String, _ divergences: [Divergence], into json: inout JSONWriter) {
+        json.array(key) { json in
+            for divergence in divergences {
+                json.object { json in
+                    json.field("name", divergence.kind.name)
+                    json.field("messageID", divergence.kind.messageID)
+                    json.field("severity", divergence.severity.rawValue)
+                    json.field("key", divergence.key)
+                    json.field("message", divergence.message)
+                    json.field("group", divergence.group)
+                    json.field("slot", divergence.slot?.description)
+                }
+            }
+        }
     }
 }

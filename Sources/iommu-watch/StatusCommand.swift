@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import Report
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,7 +26,7 @@ struct Status: ParsableCommand {
         let path = (root == "/" ? "" : root) + stateDirectory + "/" + StateFile.fileName
         let bytes: [UInt8]?
         do throws(Files.Failure) {
-            bytes = try Files.read(path)
+            bytes = try Files.read(path, limit: StateFile.readLimits.bytes)
         } catch {
             Files.writeStandardError("iommu-watch: cannot read \(error)")
             throw ExitCode(4)
@@ -35,10 +36,10 @@ struct Status: ParsableCommand {
             throw ExitCode(3)
         }
         let state: StateFile
-        do {
-            state = try StateFile.decode(bytes)
+        do throws(JSONReadError) {
+            state = try StateFile.decode(bytes, file: path)
         } catch {
-            Files.writeStandardError("iommu-watch: \(path) is not a state file: \(error)")
+            Files.writeStandardError("iommu-watch: not a state file: \(error)")
             throw ExitCode(4)
         }
         let running = kill(state.pid, 0) == 0 || errno == EPERM

@@ -1,3 +1,4 @@
+import Foundation
 import IOMMUSnapshot
 import Reconcile
 import Systemd

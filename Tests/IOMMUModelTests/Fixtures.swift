@@ -15,4 +15,13 @@ enum Captures {
         .filter { FileManager.default.fileExists(atPath: root.path + "/" + $0 + "/sys") }.sorted()
 
     static func snapshot(_ name: String) throws -> Snapshot { try SnapshotReader.read(root: root.path + "/" + name) }
+
+    /// The capture's `manifest.json` records a `type` write the kernel accepted
+    /// (`unbound, write identity: echo identity > 1/type -> rc=0; …`): its types are not the kernel's choice.
+    static func typeWasWritten(_ name: String) -> Bool {
+        let url = root.appendingPathComponent(name + "/manifest.json")
+        guard let data = try? Data(contentsOf: url),
+              let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+        return (manifest["typeWrites"] as? [String] ?? []).contains { $0.contains(" write ") && $0.contains("-> rc=0") }
+    }
 }

@@ -74,6 +74,15 @@ import Testing
         #expect(throws: ParseError.self) { try SysfsAttributeParser.removable(Array("yes\n".utf8)) }
     }
 
+    @Test func amdFeatureRegistersInEveryReleasesLayout() throws {
+        #expect(try SysfsAttributeParser.hexRegisters(Array("29d3\n".utf8)) == [0x29d3])
+        #expect(try SysfsAttributeParser.hexRegisters(Array("0:29d3\n".utf8)) == [0, 0x29d3])
+        #expect(try SysfsAttributeParser.hexRegisters(Array("29d3:0\n".utf8)) == [0x29d3, 0])
+        for bad in ["29d3:\n", ":\n", "0x29d3:0:\n", "1:2:3:4:5\n", "zz\n"] {
+            #expect(throws: ParseError.self, "\(bad)") { try SysfsAttributeParser.hexRegisters(Array(bad.utf8)) }
+        }
+    }
+
     @Test func configSpaceWalksAreBoundedOnLoopingLists() throws {
         var config = [UInt8](repeating: 0, count: 4096)
         config[0] = 0x86; config[1] = 0x80

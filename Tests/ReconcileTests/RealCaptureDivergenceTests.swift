@@ -86,6 +86,12 @@ struct CaptureConfiguration: CustomStringConvertible {
         let configuration = CaptureConfiguration(name, snapshot: snapshot)
         guard configuration.asksForPassthrough, !configuration.disablesIOMMU else { return }
         let shared = Reconciler.divergences(in: snapshot).filter { $0.kind == Catalog.sharedIdentityDomain }
+        // AMD allocates an identity domain per group (amd_iommu_domain_alloc()) until its static
+        // identity domain: nothing is shared there, so nothing is reported.
+        if !configuration.isIntel, let version = snapshot.kernel.version, version < KernelVersion(6, 13) {
+            #expect(shared.isEmpty, "\(name)")
+            return
+        }
         #expect(shared.count == 1, "\(name)")
         // Every released kernel keeps the shared domain alive, and the policy asked for identity: notice,
         // unless a removable device is among the identity groups.

@@ -107,3 +107,41 @@ private func fieldPaths(_ value: Any, prefix: String = "") -> Set<String> {
     }
     return paths
 }
+
+/// Every capture in Tests/Fixtures, the test bed's included, listed anew each run.
+private let allCaptures: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? [])
+    .filter { FileManager.default.fileExists(atPath: fixtures.path + "/" + $0 + "/sys") }.sorted()
+
+@Suite struct EveryCaptureTests {
+    @Test(arguments: allCaptures)
+    func readsWithoutErrors(_ capture: String) throws {
+        let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent(capture).path)
+        #expect(snapshot.errors == [], "\(capture): \(snapshot.errors.map { "\($0.path): \($0.message)" })")
+    }
+
+    /// The test bed keeps the scan the guest printed on the live kernel beside the snapshot it took:
+    /// reading the snapshot on the host must show the same kernel, IOMMUs and groups.
+    @Test(arguments: allCaptures)
+    func snapshotShowsWhatTheLiveScanShowed(_ capture: String) throws {
+        let liveURL = fixtures.appendingPathComponent(capture + "/live-scan.json")
+        guard FileManager.default.fileExists(atPath: liveURL.path) else { return }
+        let live = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: liveURL)) as? [String: Any])
+        let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent(capture).path)
+        let replay = try #require(try JSONSerialization.jsonObject(with: Data(ScanJSON.render(snapshot, divergences: []))) as? [String: Any])
+        for field in ["kernel", "iommus", "groups"] {
+            let same = NSDictionary(dictionary: [field: live[field] ?? NSNull()]).isEqual(to: [field: replay[field] ?? NSNull()])
+            #expect(same, "\(capture): \(field) differs between the live scan and the snapshot")
+        }
+    }
+
+    @Test func amdIOMMUFunctionHoldsItsUnitAsAFolderNotALink() throws {
+        let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("qemu-6.12-amd-default-2g-b").path)
+        #expect(snapshot.errors == [])
+        let unit = try #require(snapshot.iommus.first)
+        #expect(unit.name == "ivhd0")
+        #expect(unit.driver == .amd(capability: 0x1f03000f, features: [0x29d3, 0]))
+        let iommuFunction = try #require(snapshot.device(PCIAddress(domain: 0, bus: 0, device: 1, function: 0)))
+        #expect(iommuFunction.classCode == 0x080600)
+        #expect(iommuFunction.iommu == nil)
+    }
+}

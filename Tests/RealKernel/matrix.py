@@ -1,0 +1,134 @@
+"""The boot matrix: which kernels, IOMMUs, command lines, memory sizes and device sets.
+
+Every configuration has a name that is also its fixture folder under Tests/Fixtures/.
+`expect` is what the model must report once it exists (checked with --model-checks):
+  "clean"        no divergence at warning or above
+  [names...]     each of these divergence names present (any severity)
+  None           not asserted (the catalog does not say yet)
+"""
+
+# Debian's kernels are built without INTEL_IOMMU_DEFAULT_ON: an Intel unit stays off
+# unless the command line turns it on, as every user of an Intel IOMMU must. So the
+# Intel "default" carries intel_iommu=on, and the other Intel variants add to it;
+# the intel_iommu=off variant replaces it. AMD units are on by default.
+CMDLINES = {
+    "default": [],
+    "pt": ["iommu=pt"],
+    "passthrough": ["iommu.passthrough=1"],
+    "strict": ["iommu.strict=1"],
+    "off": ["intel_iommu=off"],
+}
+
+IOMMUS = {
+    "intel": {"machine": "q35", "devices": ["-device", "intel-iommu"], "base": ["intel_iommu=on"]},
+    "intel-cm": {"machine": "q35", "devices": ["-device", "intel-iommu,caching-mode=on"],
+                 "base": ["intel_iommu=on"]},
+    "amd": {"machine": "q35,kernel-irqchip=split", "devices": ["-device", "amd-iommu"], "base": []},
+}
+
+# Device set a: the shared fixtures' machine plus NVMe and a multifunction slot. VGA
+# sits at 0a.0, not 01.0 as in the shared fixtures: QEMU's AMD IOMMU is itself a PCI
+# function and takes the first free slot, 01.0.
+DEVICE_SET_A = [
+    "-device", "VGA,addr=0a.0",
+    "-device", "e1000e,addr=02.0",
+    "-device", "virtio-net-pci,addr=03.0",
+    "-device", "pcie-root-port,id=rp1,chassis=1,addr=04.0",
+    "-device", "e1000e,bus=rp1",
+    "-device", "pcie-pci-bridge,id=br1,addr=05.0",
+    "-device", "e1000,bus=br1,addr=1.0",
+    "-device", "rtl8139,bus=br1,addr=2.0",
+    "-device", "qemu-xhci,addr=06.0",
+    "-audiodev", "none,id=snd0",
+    "-device", "ich9-intel-hda,addr=07.0",
+    "-device", "hda-duplex,audiodev=snd0",
+    "-blockdev", "null-co,node-name=nvme0",
+    "-device", "nvme,addr=08.0,serial=iw-nvme0,drive=nvme0",
+    "-device", "virtio-rng-pci,addr=09.0,multifunction=on",
+    "-device", "e1000,addr=09.1",
+]
+
+# Device set b: root ports in one multifunction slot, a PCIe switch, a multifunction
+# endpoint behind a root port, nested conventional bridges, AHCI, an Intel ioh3420
+# root port, and an empty root port that the hotplug scenario fills.
+DEVICE_SET_B = [
+    "-device", "virtio-net-pci,addr=02.0",
+    "-device", "pcie-root-port,id=rp1,chassis=1,addr=03.0,multifunction=on",
+    "-device", "pcie-root-port,id=rp2,chassis=2,addr=03.1",
+    "-device", "x3130-upstream,id=up1,bus=rp1",
+    "-device", "xio3130-downstream,id=dp1,bus=up1,chassis=3,slot=0",
+    "-device", "xio3130-downstream,id=dp2,bus=up1,chassis=4,slot=1",
+    "-blockdev", "null-co,node-name=nvme1",
+    "-device", "nvme,bus=dp1,serial=iw-nvme1,drive=nvme1",
+    "-device", "qemu-xhci,bus=dp2",
+    "-device", "e1000e,bus=rp2,addr=0.0,multifunction=on",
+    "-device", "virtio-rng-pci,bus=rp2,addr=0.1",
+    "-device", "pcie-pci-bridge,id=br1,addr=04.0",
+    "-device", "pci-bridge,id=pb1,bus=br1,addr=1.0,chassis_nr=5",
+    "-device", "rtl8139,bus=pb1,addr=1.0",
+    "-device", "e1000,bus=br1,addr=2.0",
+    "-device", "ich9-ahci,addr=05.0",
+    "-device", "pcie-root-port,id=rphp,chassis=9,addr=06.0",
+    "-device", "ioh3420,id=rp3,chassis=6,addr=07.0",
+    "-device", "e1000e,bus=rp3",
+]
+
+DEVICE_SETS = {"a": DEVICE_SET_A, "b": DEVICE_SET_B}
+
+KERNEL_LINES = ["5.10", "6.1", "6.12", "7"]
+
+
+def config(line, iommu, cmdline, memory, devset, expect="clean"):
+    name = f"qemu-{line}-{iommu}-{cmdline}-{memory.lower()}-{devset}"
+    base = [] if cmdline == "off" else IOMMUS[iommu]["base"]
+    return {"name": name, "line": line, "iommu": iommu, "cmdline": cmdline, "memory": memory,
+            "deviceSet": devset, "iommuArgs": base + CMDLINES[cmdline], "expect": expect}
+
+
+SHARED = ["shared-identity-domain"]
+OFF = ["iommu-disabled"]
+
+# At least 16 configurations; every kernel line and both vendors represented.
+MATRIX = [
+    config("5.10", "intel", "default", "2G", "a"),
+    config("5.10", "intel", "pt", "6G", "b", SHARED),
+    config("5.10", "intel-cm", "strict", "2G", "b"),
+    config("5.10", "amd", "default", "2G", "a"),
+    config("5.10", "intel", "off", "2G", "a", OFF),
+    config("6.1", "intel", "default", "2G", "a"),
+    config("6.1", "intel-cm", "default", "2G", "b"),
+    config("6.1", "intel", "passthrough", "6G", "a", SHARED),
+    config("6.1", "amd", "pt", "2G", "b", None),
+    config("6.1", "intel", "off", "2G", "b", OFF),
+    config("6.12", "intel", "default", "6G", "a"),
+    config("6.12", "intel", "strict", "2G", "a"),
+    config("6.12", "intel-cm", "pt", "2G", "a", SHARED),
+    config("6.12", "amd", "default", "2G", "b"),
+    config("6.12", "amd", "passthrough", "6G", "a", None),
+    config("7", "intel", "default", "2G", "b"),
+    config("7", "intel", "pt", "2G", "a", SHARED),
+    config("7", "intel-cm", "strict", "6G", "b"),
+    config("7", "amd", "default", "6G", "a"),
+    config("7", "amd", "off", "2G", "b"),
+]
+
+# Scenarios beyond the matrix: one of each per kernel line.
+HOTPLUG = [config(line, "intel", "default", "2G", "b") | {"name": f"qemu-{line}-intel-hotplug-2g-b",
+                                                          "scenario": "hotplug"}
+           for line in KERNEL_LINES]
+TYPEWRITE = [config(line, "intel", "default", "2G", "a") | {"name": f"qemu-{line}-intel-typewrite-2g-a",
+                                                            "scenario": "typewrite"}
+             for line in KERNEL_LINES]
+
+# What the model must say about the typewrite steps (checked like `expect` above). On 5.10 the
+# file is read-only, so every step stays as booted: clean.
+def typewrite_expect(line, step):
+    if step in ("bound", "unbound", "after"):
+        return "clean" if step != "after" or line == "5.10" else None
+    if line == "5.10":
+        return "clean"
+    return {"identity": ["default-type-mismatch"], "identity-bound": ["default-type-mismatch"],
+            "dma": ["default-type-mismatch"], "dma-bound": ["default-type-mismatch"]}.get(step)
+
+
+HOTPLUG_DEVICE = {"driver": "e1000e", "id": "hp1", "bus": "rphp"}
