@@ -87,7 +87,7 @@ stdbuf -oL udevadm monitor --kernel --subsystem-match=pci >"$uevents" 2>&1 &
 monitor=$!
 for _ in $(seq 100); do grep -q 'KERNEL - the kernel uevent' "$uevents" && break; sleep 0.05; done
 marker ready
-read -r appeared slot < <(uevent_us add 90) || true
+read -r appeared slot < <(uevent_us add 30) || true
 check "the hotplugged device's add uevent came" test -n "${slot:-}"
 [ -n "${slot:-}" ] || exit 0
 group=
@@ -108,7 +108,7 @@ check "journalctl -x explains the group-added entry" \
 
 # ---- hot-unplug: the host sends device_del; pciehp removes the device after its 5 s button delay.
 marker added-checked
-read -r gone _ < <(uevent_us remove 90 "$slot") || true
+read -r gone _ < <(uevent_us remove 60 "$slot") || true
 check "device_del removed $slot (remove uevent)" test -n "${gone:-}"
 [ -n "${gone:-}" ] || exit 0
 kill "$monitor" 2>/dev/null
