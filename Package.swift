@@ -18,8 +18,9 @@ let package = Package(
     targets: [
         // libsystemd through pkg-config: journal, notify, device monitor.
         .systemLibrary(name: "CSystemd", pkgConfig: "libsystemd", providers: [.apt(["libsystemd-dev"])]),
-        // Linux system calls Swift cannot reach directly (openat2 has no glibc wrapper).
-        .target(name: "CLinux"),
+        // C helpers: Linux system calls Swift cannot reach directly (openat2 has no glibc wrapper), and
+        // zlib's inflate for /proc/config.gz.
+        .target(name: "CLinux", linkerSettings: [.linkedLibrary("z")]),
         // The reader: one parser per file format, typed snapshot, typed errors. Never judges.
         .target(name: "IOMMUSnapshot", dependencies: ["CLinux"]),
         // The simulated kernel: pure functions from a snapshot to predictions. Never reads a file.

@@ -40,8 +40,15 @@ public struct SnapshotReader {
     mutating func read() -> Snapshot {
         var snapshot = Snapshot()
         snapshot.kernel = readKernel()
+        // The build configuration: Debian ships boot/config-<release>; kernels built with
+        // CONFIG_IKCONFIG_PROC carry it in proc/config.gz.
         if let release = snapshot.kernel.release {
             snapshot.kernelConfig = parsed("boot/config-" + release, limit: Self.tableLimit, required: false, KernelConfigParser.parse)
+        }
+        if snapshot.kernelConfig == nil {
+            snapshot.kernelConfig = parsed("proc/config.gz", limit: Self.tableLimit, required: false) { bytes throws(ParseError) in
+                try KernelConfigParser.parse(try GzipDecoder.decompress(bytes))
+            }
         }
         snapshot.memory = parsed("proc/iomem", limit: Self.regionsLimit * 4, required: false, IOMemParser.parse) ?? MemoryLayout()
         snapshot.firmware = FirmwareTables(dmar: readTable("DMAR"), ivrs: readTable("IVRS"))

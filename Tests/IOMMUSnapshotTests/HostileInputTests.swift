@@ -223,3 +223,55 @@ import Testing
         #expect(snapshot.device(address("0000:00:03.0"))?.vendorID == nil)
     }
 }
+
+/// `proc/config.gz` (CONFIG_IKCONFIG_PROC) where the root has no `boot/config-<release>`.
+@Suite struct CompressedKernelConfigTests {
+    func gzip(_ text: String) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-c", "-n"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let bytes = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Array(bytes)
+    }
+
+    @Test func procConfigGzIsReadWhenBootHasNoConfig() throws {
+        let root = try ScratchRoot()
+        try root.write("proc/config.gz", try gzip("# CONFIG_IOMMU_DEFAULT_DMA_LAZY is not set\nCONFIG_IOMMU_DEFAULT_DMA_STRICT=y\n"))
+        let snapshot = try root.read()
+        #expect(snapshot.errors == [])
+        #expect(snapshot.kernelConfig?.isEnabled("CONFIG_IOMMU_DEFAULT_DMA_STRICT") == true)
+        #expect(snapshot.kernelConfig?.isEnabled("CONFIG_IOMMU_DEFAULT_DMA_LAZY") == false)
+    }
+
+    @Test func bootConfigWinsOverProcConfigGz() throws {
+        let root = try ScratchRoot()
+        try root.write("proc/config.gz", try gzip("CONFIG_IOMMU_DEFAULT_DMA_STRICT=y\n"))
+        try root.write("boot/config-6.1.0-56-amd64", "CONFIG_IOMMU_DEFAULT_DMA_LAZY=y\n")
+        let snapshot = try root.read()
+        #expect(snapshot.kernelConfig?.isEnabled("CONFIG_IOMMU_DEFAULT_DMA_LAZY") == true)
+        #expect(snapshot.kernelConfig?.isEnabled("CONFIG_IOMMU_DEFAULT_DMA_STRICT") == nil)
+    }
+
+    @Test func brokenOrExplodingGzipIsAnErrorNamingTheFile() throws {
+        let good = try gzip(String(repeating: "CONFIG_X=y\n", count: 10))
+        for (bytes, reason) in [
+            (Array("CONFIG_X=y\n".utf8), "not gzip"),
+            (Array(good.prefix(good.count - 6)), "truncated"),
+            (good + [0x00, 0x01], "after the end"),
+            (try gzip(String(repeating: "#", count: GzipDecoder.outputLimit + 1)), "expands past"),
+        ] {
+            let root = try ScratchRoot()
+            try root.write("proc/config.gz", bytes)
+            let snapshot = try root.read()
+            #expect(snapshot.kernelConfig == nil)
+            #expect(snapshot.errors(at: "proc/config.gz").first?.message.contains(reason) == true, "\(reason): \(snapshot.errors)")
+        }
+    }
+}

@@ -14,4 +14,18 @@ extern const int IW_O_PATH;
 /// root: a non-zero filesystem uid drops CAP_DAC_OVERRIDE from this thread's effective set.
 int iw_setfsuid(unsigned int uid);
 
+#include <stddef.h>
+
+enum {
+    IW_GUNZIP_OK = 0,
+    IW_GUNZIP_CORRUPT = 1,
+    IW_GUNZIP_TRUNCATED = 2,
+    IW_GUNZIP_TOO_LARGE = 3,
+    IW_GUNZIP_TRAILING = 4,
+};
+
+/// Inflates one gzip member (`/proc/config.gz`) into `output`, never past `output_capacity`.
+/// Returns one of IW_GUNZIP_*; `*output_length` is what was written.
+int iw_gunzip(const unsigned char *input, size_t input_length, unsigned char *output, size_t output_capacity, size_t *output_length);
+
 #endif
