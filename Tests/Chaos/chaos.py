@@ -190,7 +190,9 @@ def events(lines):
             at = next(i for i, t in enumerate(tokens) if t.startswith("IOMMU_WATCH_MEMBERS="))
             members = [tokens[at][len("IOMMU_WATCH_MEMBERS="):]] + [t for t in tokens[at + 1:] if True]
             members = [members[0]] + list(__import__("itertools").takewhile(lambda t: "=" not in t, members[1:]))
-            out.append((event, "group:" + " ".join(m for m in members if m)))
+            names = " ".join(m for m in members if m)
+            # A group with no members is identified by its number (ObservedState.identity).
+            out.append((event, "group:" + (names or "#" + fields.get("IOMMU_GROUP", "?"))))
         elif event in ("read-error", "read-error-resolved"):
             out.append((event, "path:" + fields.get("IOMMU_WATCH_PATH", "?")))
     return out
@@ -275,8 +277,12 @@ try:
     listener = threading.Thread(target=listen, daemon=True)
     listener.start()
 
-    state_dir = os.path.join(workdir, "state")
-    os.makedirs(state_dir)
+    # The state file goes where systemd's RuntimeDirectory= puts it, a tmpfs: on ext4 each
+    # replace-by-rename may wait for the disk (auto_da_alloc), which on a machine busy with other
+    # builds delays the loop by hundreds of ms. harness.read_state reads workdir/state.
+    shm = "/dev/shm" if os.path.isdir("/dev/shm") else None
+    state_dir = tempfile.mkdtemp(prefix="iommu-watch-chaos-state-", dir=shm)
+    os.symlink(state_dir, os.path.join(workdir, "state"))
     stderr = open(os.path.join(workdir, "stderr.log"), "w")
     env = dict(os.environ, NOTIFY_SOCKET=notify_path, WATCHDOG_USEC=str(args.watchdog_usec))
     daemon = subprocess.Popen(["sh", "-c", 'WATCHDOG_PID=$$ exec "$0" "$@"', args.binary, "daemon", "--foreground",
@@ -363,5 +369,7 @@ finally:
     if args.keep or results.failed or crashed:
         print("  work folder kept: %s" % workdir)
     else:
+        if 'state_dir' in globals():
+            shutil.rmtree(state_dir, ignore_errors=True)
         shutil.rmtree(workdir, ignore_errors=True)
 results.finish()
