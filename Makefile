@@ -28,7 +28,7 @@ scan: release
 ## Every test: unit tests, the CLI's contract, a short fuzz of every parser, the daemon against a
 ## private journald and in systemd guests (nspawn, then QEMU with a real hotplug), the real-kernel matrix.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke daemon-test guest-test qemu-guest-test realkernel
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test chaos-smoke guest-test qemu-guest-test realkernel
 
 unit-test:
 	$(SWIFT) build --build-tests
@@ -130,3 +130,24 @@ realkernel-capture: release
 .PHONY: qemu-guest-test
 qemu-guest-test: release
 	Tests/Integration/qemu-guest.sh
+
+## ---- reliability (issue 6): fuzz above, chaos, soak; docs/reliability.md ----
+## make chaos: the release daemon on a capture mutated at random for CHAOS_SECONDS (default 600).
+## make soak: SOAK_RESCANS rescans (or SOAK_SECONDS, whichever first) of the SOAK_TREE synthetic
+## tree by the release daemon, RSS growth after warm-up <= 1 %; then ASan and TSan debug builds
+## for SANITIZER_SECONDS each and the unit tests under each sanitizer.
+## make reliability: all of them, and the long fuzz run.
+CHAOS_SECONDS ?= 600
+SOAK_TREE ?= 2048x8
+SOAK_RESCANS ?= 100000
+SOAK_SECONDS ?= 3600
+SANITIZER_SECONDS ?= 300
+.PHONY: chaos chaos-smoke soak reliability
+chaos: release
+	nice -n 10 python3 Tests/Chaos/chaos.py --seconds $(CHAOS_SECONDS)
+## In make test: one minute of chaos (about 70 s in all).
+chaos-smoke: release
+	nice -n 10 python3 Tests/Chaos/chaos.py --seconds 60
+soak: deps
+	nice -n 10 Tests/Soak/run --tree $(SOAK_TREE) --rescans $(SOAK_RESCANS) --seconds $(SOAK_SECONDS) --sanitizer-seconds $(SANITIZER_SECONDS)
+reliability: fuzz chaos soak bench-large

@@ -1,5 +1,6 @@
-// libFuzzer entry for every parser of the reader. One binary; the target is chosen by
-// IOMMU_WATCH_FUZZ_TARGET so one build serves all. A parser may reject input (ParseError) but must
+// libFuzzer entry for every parser of the reader and the daemon. One binary; the target is chosen by
+// IOMMU_WATCH_FUZZ_TARGET so one build serves all. The daemon's pure files (DaemonConfig.swift,
+// Schedule.swift, and the Reconcile types they name) are compiled into the same module by Fuzz/run. A parser may reject input (ParseError) but must
 // never crash, and what it accepts must print back as the kernel would print it.
 #if canImport(Glibc)
 import Glibc
@@ -37,6 +38,66 @@ let fuzzTargets: [String: FuzzTarget] = [
         _ = try? SysfsAttributeParser.hexRegisters(bytes)
         _ = PCIAddress(String(decoding: bytes, as: UTF8.self))
         _ = KernelVersion(release: String(decoding: bytes, as: UTF8.self))
+    },
+    "dmar": { bytes in
+        guard let table = try? DMARTableParser.parse(bytes) else { return }
+        // Accepted: every structure lies inside the declared length, every range is ordered.
+        if table.reservedMemory.contains(where: { $0.base > $0.limit }) { fatalError("RMRR accepted with base > limit") }
+    },
+    "ivrs": { bytes in
+        guard let table = try? IVRSTableParser.parse(bytes) else { return }
+        for block in table.memory { _ = (block.isUnity, block.isExclusion) }
+        if table.hardware.flatMap(\.aliases).contains(where: { $0.first > $0.last }) { fatalError("IVRS alias range accepted backwards") }
+    },
+    "daemon_config": { bytes in
+        // The text of one iommu-watch.conf (or drop-in), as ConfigLoader hands it to the parser.
+        var config = DaemonConfig()
+        do throws(ConfigError) {
+            try ConfigParser.apply(String(decoding: bytes, as: UTF8.self), file: "fuzz.conf", to: &config)
+        } catch {
+            if error.line < 1 { fatalError("config error without a line: \(error)") }
+            return
+        }
+        // What the parser accepts, the documented bounds hold for (docs/configuration.md).
+        if config.rescanInterval != 0 && config.rescanInterval < 10 * Microseconds.millisecond { fatalError("rescan interval below 10 ms accepted") }
+        if config.debounce > 60 * Microseconds.second { fatalError("debounce above 60 s accepted") }
+        if let file = config.prometheusFile, !(file.hasPrefix("/") && file.hasSuffix(".prom")) { fatalError("bad PrometheusFile accepted") }
+        _ = config.suppressions.map(\.description)
+        _ = RescanSchedule(config: config, now: 0).deadline
+    },
+    "uevent": { bytes in
+        // There is no parser of uevent properties as bytes: libsystemd's sd_device_monitor decodes the
+        // netlink message and the daemon keeps only the action (an enum, named by EventSources) and
+        // the sysname, then feeds the rescan schedule. So this drives what does exist: a sequence of
+        // (action, time step) events and rescans through RescanSchedule under a fuzzed configuration,
+        // checking that a burst never postpones its rescan past its limit and a rescan consumes it.
+        guard bytes.count >= 2 else { return }
+        var config = DaemonConfig()
+        config.debounce = UInt64(bytes[0]) * 50 * Microseconds.millisecond / 16
+        config.rescanInterval = bytes[1] & 1 == 0 ? 0 : 10 * Microseconds.millisecond + UInt64(bytes[1]) * 100 * Microseconds.millisecond
+        let actions = ["add", "remove", "bind", "unbind", "change", "move", "online", "offline", "unknown"]
+        let relevant: Set<String> = ["add", "remove", "bind", "unbind", "change", "move"]
+        var now: Microseconds = 1_000_000
+        var schedule = RescanSchedule(config: config, now: now)
+        for byte in bytes.dropFirst(2) {
+            now += UInt64(byte >> 4) * UInt64(byte >> 4) * 7_919
+            let action = actions[Int(byte & 0x0f) % actions.count]
+            if byte & 0x0f == 0x0f {
+                // The config is reloaded (SIGHUP) mid-burst: the burst must survive.
+                let burst = schedule.burstStart
+                schedule.reconfigure(config, now: now)
+                if schedule.burstStart != burst { fatalError("reload lost the burst") }
+            } else if relevant.contains(action) {
+                schedule.deviceEvent(at: now)
+            }
+            if let start = schedule.burstStart, let deadline = schedule.deadline, deadline > start + config.debounceLimit {
+                fatalError("burst postponed its rescan past the limit")
+            }
+            if schedule.isDue(at: now) {
+                schedule.rescanned(at: now)
+                if schedule.burstStart != nil || schedule.isDue(at: now) { fatalError("rescan did not consume the burst") }
+            }
+        }
     },
 ]
 

@@ -65,8 +65,10 @@ public struct GroupState: Sendable, Hashable, Codable {
         self.drivers = drivers
     }
 
-    /// What makes this group this group: its members.
-    public var identity: String { members.joined(separator: " ") }
+    /// What makes this group this group: its members. A group with none (a folder whose
+    /// `devices/` is empty or unreadable, as during a hot-unplug) has nothing but its number;
+    /// keyed by the empty member set, two such groups would be one and the second never logged.
+    public var identity: String { members.isEmpty ? "#\(id)" : members.joined(separator: " ") }
 
     /// PCI members, sorted.
     public var pciSlots: [String] { members.filter { PCIAddress($0) != nil } }

@@ -23,6 +23,15 @@ import Testing
         #expect(transitions == [.groupRemoved(group(3, ["0000:00:03.0"])), .groupAdded(group(3, ["0000:01:00.0"]))])
     }
 
+    @Test func groupsWithoutMembersAreKeptApartByNumber() {
+        // Found by Tests/Chaos: two empty groups shared the identity "" and one of them was lost,
+        // so its removal (or type change) was never logged.
+        let before = ObservedState(groups: [group(4, []), group(5, [], type: "DMA")])
+        #expect(before.groups.count == 2)
+        let after = ObservedState(groups: [group(5, [], type: "identity")])
+        #expect(Transition.between(before, after) == [.groupRemoved(group(4, [])), .groupTypeChanged(group(5, [], type: "identity"), previousType: "DMA")])
+    }
+
     @Test func renumberedGroupWithSameMembersIsNoTransition() {
         let before = ObservedState(groups: [group(3, ["0000:00:03.0"])])
         let after = ObservedState(groups: [group(9, ["0000:00:03.0"])])
