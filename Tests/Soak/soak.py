@@ -63,9 +63,12 @@ try:
             failed.append("the daemon exited (%s)" % daemon.returncode)
             break
         count = rescans(state_dir)
-        if count is None:
-            continue
         elapsed = time.monotonic() - start
+        if count is None:
+            if elapsed >= args.seconds + 60:
+                failed.append("no state file for a minute past the end")
+                break
+            continue
         samples.append((elapsed, count, rss_kib(daemon.pid)))
         if elapsed - last_print >= 60:
             last_print = elapsed
