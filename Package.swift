@@ -13,7 +13,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // libsystemd through pkg-config: journal, notify, device monitor.
@@ -34,7 +33,6 @@ let package = Package(
         // The long-running service.
         .target(name: "Daemon", dependencies: [
             "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Systemd",
-            .product(name: "Logging", package: "swift-log"),
         ]),
         .executableTarget(name: "iommu-watch", dependencies: [
             "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Daemon", "Systemd",
