@@ -77,7 +77,7 @@ public struct StateFile: Sendable, Hashable {
                   domainType: divergence.domainType?.rawValue, expected: divergence.expected, observed: divergence.observed,
                   since: since[divergence.key] ?? updated, hidden: !config.shows(divergence))
         }
-        self.readErrors = state.readErrors.keys.sorted().map { ReadProblem(path: $0, message: state.readErrors[$0]!) }
+        self.readErrors = state.readErrors.sorted { $0.key < $1.key }.map { ReadProblem(path: $0.key, message: $0.value) }
     }
 
     /// Largest state file `decode` accepts: far above any machine's (about 1 KiB per group).

@@ -21,15 +21,15 @@ public enum Transition: Sendable, Hashable {
         var transitions: [Transition] = []
         let before = previous ?? ObservedState()
         // Read errors first: they explain divergences that follow.
-        for path in before.readErrors.keys.sorted() where current.readErrors[path] == nil {
-            transitions.append(.readErrorResolved(path: path, message: before.readErrors[path]!))
+        for (path, message) in before.readErrors.sorted(by: { $0.key < $1.key }) where current.readErrors[path] == nil {
+            transitions.append(.readErrorResolved(path: path, message: message))
         }
-        for path in current.readErrors.keys.sorted() where before.readErrors[path] == nil {
-            transitions.append(.readErrorAppeared(path: path, message: current.readErrors[path]!))
+        for (path, message) in current.readErrors.sorted(by: { $0.key < $1.key }) where before.readErrors[path] == nil {
+            transitions.append(.readErrorAppeared(path: path, message: message))
         }
         if let previous {
-            for identity in previous.groups.keys.sorted() where current.groups[identity] == nil {
-                transitions.append(.groupRemoved(previous.groups[identity]!))
+            for (identity, group) in previous.groups.sorted(by: { $0.key < $1.key }) where current.groups[identity] == nil {
+                transitions.append(.groupRemoved(group))
             }
             for group in current.sortedGroups {
                 guard let old = previous.groups[group.identity] else {

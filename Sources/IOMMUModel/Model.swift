@@ -136,8 +136,8 @@ public struct Prediction: Sendable {
             if byFamily[family.name] == nil { order.append(family.name) }
             byFamily[family.name, default: (object, [])].1.append(members)
         }
-        return order.map { name in
-            let (object, groups) = byFamily[name]!
+        return order.compactMap { name in
+            guard let (object, groups) = byFamily[name] else { return nil }
             return IdentityDomainShare(driver: name, object: object, groups: groups, lifetimeProtected: rules.protectsSharedIdentityDomain)
         }
     }

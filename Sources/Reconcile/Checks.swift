@@ -96,7 +96,7 @@ struct Check {
             guard parts.count > 1 else { continue }
             let override = snapshot.kernel.commandLine?.value(of: "pcie_acs_override")
             let because = predicted.merges.map(\.sentence)
-            let split = parts.keys.sorted().map { "\(Names.list(parts[$0]!)) in group \($0)" }
+            let split = parts.sorted { $0.key < $1.key }.map { "\(Names.list($0.value)) in group \($0.key)" }
             let source = override.map { "`pcie_acs_override=\($0)` is on the command line" }
                 ?? "no pcie_acs_override= is on the command line, so either a patched kernel overrides ACS or an in-kernel ACS quirk the model lacks applies"
             add(Catalog.isolationNotBacked, severity: predicted.isGuess ? .notice : nil, members: predicted.members,
