@@ -51,19 +51,7 @@ public enum ScanJSON {
                     }
                 }
             }
-            json.array("divergences") { json in
-                for divergence in divergences {
-                    json.object { json in
-                        json.field("name", divergence.kind.name)
-                        json.field("messageId", divergence.kind.messageID)
-                        json.field("severity", divergence.severity.rawValue)
-                        json.field("key", divergence.key)
-                        json.field("group", divergence.group)
-                        json.field("slot", divergence.slot?.description)
-                        json.field("message", divergence.message)
-                    }
-                }
-            }
+            divergenceArray("divergences", divergences, into: &json)
             json.array("errors") { json in
                 for error in snapshot.errors {
                     json.object { json in
@@ -76,5 +64,22 @@ public enum ScanJSON {
         var bytes = json.bytes
         bytes.append(0x0a)
         return bytes
+    }
+
+    /// An array of divergences as docs/json.md describes them; `simulate --format json` uses it too.
+    public static func divergenceArray(_ key: String, _ divergences: [Divergence], into json: inout JSONWriter) {
+        json.array(key) { json in
+            for divergence in divergences {
+                json.object { json in
+                    json.field("name", divergence.kind.name)
+                    json.field("messageId", divergence.kind.messageID)
+                    json.field("severity", divergence.severity.rawValue)
+                    json.field("key", divergence.key)
+                    json.field("group", divergence.group)
+                    json.field("slot", divergence.slot?.description)
+                    json.field("message", divergence.message)
+                }
+            }
+        }
     }
 }

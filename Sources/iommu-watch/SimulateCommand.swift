@@ -115,34 +115,18 @@ struct SimulationOutcome {
     }
 
     /// `{"notes", "appear", "disappear", "change", "unchanged"}`; each divergence as `name`,
-    /// `messageID`, `severity`, `key`, `message`, `group`, `slot` (null when absent).
+    /// as in `scan`'s `divergences` (docs/json.md).
     var json: [UInt8] {
         var json = JSONWriter(reservingCapacity: 4096)
         json.object { json in
             json.array("notes") { json in
                 for note in notes { json.value(note) }
             }
-            Self.entries("appear", appear, into: &json)
-            Self.entries("disappear", disappear, into: &json)
-            Self.entries("change", changed.map(\.after), into: &json)
+            ScanJSON.divergenceArray("appear", appear, into: &json)
+            ScanJSON.divergenceArray("disappear", disappear, into: &json)
+            ScanJSON.divergenceArray("change", changed.map(\.after), into: &json)
             json.field("unchanged", unchanged.count)
         }
         return json.bytes
-    }
-
-    private static func entries(_ key: String, _ divergences: [Divergence], into json: inout JSONWriter) {
-        json.array(key) { json in
-            for divergence in divergences {
-                json.object { json in
-                    json.field("name", divergence.kind.name)
-                    json.field("messageID", divergence.kind.messageID)
-                    json.field("severity", divergence.severity.rawValue)
-                    json.field("key", divergence.key)
-                    json.field("message", divergence.message)
-                    json.field("group", divergence.group)
-                    json.field("slot", divergence.slot?.description)
-                }
-            }
-        }
     }
 }
