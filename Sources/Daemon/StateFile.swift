@@ -116,7 +116,7 @@ public struct StateFile: Sendable, Hashable {
                 for entry in divergences {
                     json.object { json in
                         json.field("name", entry.name)
-                        json.field("messageID", entry.messageID)
+                        json.field("messageId", entry.messageID)
                         json.field("key", entry.key)
                         json.field("severity", entry.severity)
                         json.field("group", entry.group)
@@ -159,7 +159,7 @@ public struct StateFile: Sendable, Hashable {
                       drivers: try group.stringMap("drivers"))
             },
             divergences: try fields.objects("divergences") { entry throws(JSONReadError) in
-                Entry(name: try entry.string("name"), messageID: try entry.string("messageID"), key: try entry.string("key"),
+                Entry(name: try entry.string("name"), messageID: try entry.string("messageId"), key: try entry.string("key"),
                       severity: try entry.string("severity"), group: try entry.optionalInt("group"), slot: try entry.optionalString("slot"),
                       message: try entry.string("message"), domainType: try entry.optionalString("domainType"),
                       expected: try entry.optionalString("expected"), observed: try entry.optionalString("observed"),

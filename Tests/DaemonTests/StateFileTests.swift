@@ -43,7 +43,7 @@ private func refusal(_ text: String) -> JSONReadError? {
         #expect(Set(groups[0].keys) == ["id", "type", "members", "drivers"])
         #expect(groups[1]["drivers"] as? [String: String] == ["0000:02:01.0": "vfio-pci"])
         let entries = try #require(object["divergences"] as? [[String: Any]])
-        #expect(Set(entries[0].keys) == ["name", "messageID", "key", "severity", "group", "slot", "message", "domainType", "expected",
+        #expect(Set(entries[0].keys) == ["name", "messageId", "key", "severity", "group", "slot", "message", "domainType", "expected",
                                          "observed", "since", "hidden"])
         #expect(object["version"] as? Int == 1)
         #expect(object["hasIOMMUGroups"] as? Bool == true)
@@ -62,7 +62,7 @@ private func refusal(_ text: String) -> JSONReadError? {
                   "hidden" : false,
                   "key" : "shared/0",
                   "message" : "m",
-                  "messageID" : "fedcba9876543210fedcba9876543210",
+                  "messageId" : "fedcba9876543210fedcba9876543210",
                   "name" : "shared-identity-domain",
                   "severity" : "notice",
                   "since" : "2025-01-31T12:00:00Z"
