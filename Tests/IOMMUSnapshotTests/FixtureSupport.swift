@@ -15,6 +15,34 @@ enum Fixtures {
 
     /// The four captures every release line of the seed was checked on.
     static let sharedCaptures = ["linux-510-intel", "linux-61-intel", "linux-61-intel-pt", "linux-612-intel"]
+
+    /// Debian's build configurations of the test bed's kernels, as `boot/config-<release>` holds them.
+    static let kernelConfigs = ["config-5.10.0-46-amd64", "config-6.1.0-56-amd64", "config-6.12.118+deb13-amd64"]
+
+    static func kernelConfig(_ name: String) throws -> [UInt8] {
+        Array(try Data(contentsOf: folder.appendingPathComponent("kernel-configs/" + name)))
+    }
+
+    /// `gzip -9 -n`, as the kernel's build compresses the configuration into `/proc/config.gz`.
+    static func gzip(_ bytes: [UInt8]) throws -> [UInt8] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-c", "-n", "-9"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        // Write from another thread: a config larger than the pipe's buffer would block the writer
+        // while gzip waits for its output to be read.
+        let writer = Thread { [handle = input.fileHandleForWriting] in
+            handle.write(Data(bytes))
+            try? handle.close()
+        }
+        writer.start()
+        let compressed = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Array(compressed)
+    }
 }
 
 /// A writable copy of a capture in a temporary folder, removed when the value goes away.

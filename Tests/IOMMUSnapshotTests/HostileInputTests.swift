@@ -226,20 +226,7 @@ import Testing
 
 /// `proc/config.gz` (CONFIG_IKCONFIG_PROC) where the root has no `boot/config-<release>`.
 @Suite struct CompressedKernelConfigTests {
-    func gzip(_ text: String) throws -> [UInt8] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
-        process.arguments = ["-c", "-n"]
-        let input = Pipe(), output = Pipe()
-        process.standardInput = input
-        process.standardOutput = output
-        try process.run()
-        input.fileHandleForWriting.write(Data(text.utf8))
-        try input.fileHandleForWriting.close()
-        let bytes = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Array(bytes)
-    }
+    func gzip(_ text: String) throws -> [UInt8] { try Fixtures.gzip(Array(text.utf8)) }
 
     @Test func procConfigGzIsReadWhenBootHasNoConfig() throws {
         let root = try ScratchRoot()

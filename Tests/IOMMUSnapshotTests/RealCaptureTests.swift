@@ -89,3 +89,30 @@ import Testing
         #expect(nic.upstream == [address("0000:00:04.0")])
     }
 }
+
+/// Debian's real build configurations (5.10, 6.1, 6.12): what the model's policy reads from them.
+@Suite struct RealKernelConfigTests {
+    @Test(arguments: Fixtures.kernelConfigs)
+    func parsesEveryOptionLine(_ name: String) throws {
+        let bytes = try Fixtures.kernelConfig(name)
+        let config = try KernelConfigParser.parse(bytes)
+        let text = String(decoding: bytes, as: UTF8.self)
+        let setLines = text.split(separator: "\n").filter { $0.hasPrefix("CONFIG_") }
+        let unsetLines = text.split(separator: "\n").filter { $0.hasPrefix("# CONFIG_") && $0.hasSuffix(" is not set") }
+        #expect(config.options.count == setLines.count + unsetLines.count)
+        #expect(config.isEnabled("CONFIG_INTEL_IOMMU") == true)
+        #expect(config.isEnabled("CONFIG_AMD_IOMMU") == true)
+        #expect(config.isEnabled("CONFIG_IOMMU_DEFAULT_PASSTHROUGH") == false)
+        // Lazy (DMA-FQ) became a build choice in 5.15; 5.10 has no such option.
+        #expect(config.isEnabled("CONFIG_IOMMU_DEFAULT_DMA_LAZY") == (name.hasPrefix("config-5.10") ? nil : true))
+    }
+
+    @Test(arguments: Fixtures.kernelConfigs)
+    func gzippedAsProcConfigGzInflatesToTheSameBytes(_ name: String) throws {
+        let bytes = try Fixtures.kernelConfig(name)
+        let compressed = try Fixtures.gzip(bytes)
+        #expect(try GzipDecoder.decompress(compressed) == bytes)
+        #expect(throws: ParseError.self) { try GzipDecoder.decompress(compressed, limit: bytes.count - 1) }
+        #expect(throws: ParseError.self) { try GzipDecoder.decompress(Array(compressed.prefix(compressed.count / 2))) }
+    }
+}
