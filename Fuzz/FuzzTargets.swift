@@ -30,6 +30,15 @@ let fuzzTargets: [String: FuzzTarget] = [
     "version": { bytes in _ = try? ProcVersionParser.parse(bytes) },
     "iomem": { bytes in _ = try? IOMemParser.parse(bytes) },
     "kernel_config": { bytes in _ = try? KernelConfigParser.parse(bytes) },
+    "config_gz": { bytes in
+        // proc/config.gz: CLinux's one-shot zlib inflate into a bounded buffer, then the config parser,
+        // as the reader does. A 256 KiB limit (production: 8 MiB) keeps each execution cheap; the
+        // bound is checked the same way whatever its size.
+        let limit = 1 << 18
+        guard let text = try? GzipDecoder.decompress(bytes, limit: limit) else { return }
+        if text.count > limit { fatalError("inflated past the limit") }
+        _ = try? KernelConfigParser.parse(text)
+    },
     "attribute": { bytes in
         _ = try? SysfsAttributeParser.hexID(bytes, bits: 16)
         _ = try? SysfsAttributeParser.decimal(bytes, range: 0...64)
