@@ -116,3 +116,22 @@ import Testing
         #expect(throws: ParseError.self) { try GzipDecoder.decompress(Array(compressed.prefix(compressed.count / 2))) }
     }
 }
+
+/// The inflate buffer is sized by the gzip trailer (ISIZE); a trailer that lies is caught, never believed.
+@Suite struct GzipSizeHintTests {
+    @Test func anUnderstatedTrailerIsRejectedNotTruncatedToTheHint() throws {
+        let bytes = try Fixtures.kernelConfig("config-6.1.0-56-amd64")
+        var compressed = try Fixtures.gzip(bytes)
+        // ISIZE is the last four bytes, little-endian; zlib checks it, so this is corrupt input that
+        // must be rejected, not truncated to the hint.
+        compressed.replaceSubrange(compressed.count - 4 ..< compressed.count, with: [0x10, 0, 0, 0])
+        #expect(throws: ParseError.self) { try GzipDecoder.decompress(compressed) }
+    }
+
+    @Test func anOverstatedTrailerIsRejectedWithinTheLimit() throws {
+        let bytes = Array(String(repeating: "CONFIG_X=y\n", count: 1000).utf8)
+        var compressed = try Fixtures.gzip(bytes)
+        compressed.replaceSubrange(compressed.count - 4 ..< compressed.count, with: [0xff, 0xff, 0xff, 0xff])
+        #expect(throws: ParseError.self) { try GzipDecoder.decompress(compressed, limit: 1 << 16) }
+    }
+}
