@@ -30,6 +30,22 @@ import Testing
         }
     }
 
+    /// The captures carry no `boot/`, so the tests above run on the distribution default. Debian's own
+    /// build configuration of the same release (Tests/Fixtures/kernel-configs) must give the same types.
+    @Test(arguments: Captures.names)
+    func predictedTypesEqualObservedUnderTheKernelsOwnBuildConfig(_ name: String) throws {
+        guard !Captures.typeWasWritten(name) else { return }
+        var snapshot = try Captures.snapshot(name)
+        guard let release = snapshot.kernel.release,
+              let bytes = try? Data(contentsOf: Captures.root.appendingPathComponent("kernel-configs/config-" + release)) else { return }
+        snapshot.kernelConfig = try KernelConfigParser.parse(Array(bytes))
+        let prediction = Model.predict(snapshot)
+        for group in snapshot.groups where !group.pciMembers.isEmpty {
+            let predicted = prediction.group(containing: group.pciMembers[0])
+            #expect(predicted?.typeDecision.type == group.type.domainType, "\(name) (\(release)'s config) group \(group.id)")
+        }
+    }
+
     @Test(arguments: Captures.names)
     func predictedRegionsEqualObserved(_ name: String) throws {
         let snapshot = try Captures.snapshot(name)
