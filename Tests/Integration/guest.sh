@@ -106,15 +106,9 @@ check "systemctl reload iommu-watch succeeds" guest systemctl reload iommu-watch
 check "reload is logged and the unit stays active" sh -c "$(declare -f guest journal); leader=$leader; journal -u iommu-watch | grep -q 'Reloaded the configuration' && test \"\$(guest systemctl is-active iommu-watch)\" = active"
 
 # A stuck loop: no more WATCHDOG=1, so systemd kills it (SIGABRT) and Restart=on-failure brings it back.
-first=$(guest systemctl show -p MainPID --value iommu-watch)
-guest systemctl kill -s USR1 --kill-who=main iommu-watch || true
+. "$here/watchdog-restart.sh"
 restarted=no
-for _ in $(seq 150); do
-  pid=$(guest systemctl show -p MainPID --value iommu-watch)
-  [ "$(guest systemctl show -p NRestarts --value iommu-watch)" = 1 ] && [ "$pid" != 0 ] && [ "$pid" != "$first" ] \
-    && [ "$(guest systemctl is-active iommu-watch)" = active ] && { restarted=yes; break; }
-  sleep 0.1
-done
+watchdog_restart 15 guest systemctl && restarted=yes
 check "a stuck loop is killed by the watchdog and restarted" test $restarted = yes
 check "the journal names the watchdog" sh -c "$(declare -f guest journal); leader=$leader; journal -u iommu-watch | grep -qi 'watchdog timeout'"
 

@@ -137,6 +137,7 @@ chroot "$root" journalctl --update-catalog
 
 # ---- the test unit, and a quiet serial console.
 install -D -m 0755 "$here/qemu-guest-checks.sh" "$root/usr/local/libexec/iommu-watch-qemu-checks"
+install -D -m 0644 "$here/watchdog-restart.sh" "$root/usr/local/libexec/iommu-watch-watchdog-restart.sh"
 cat >"$root/etc/systemd/system/iommu-watch-qemu-checks.service" <<'UNIT'
 [Unit]
 Description=iommu-watch QEMU guest checks (Tests/Integration/qemu-guest.sh)
