@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "Systemd", dependencies: ["CSystemd"]),
         // The long-running service.
         .target(name: "Daemon", dependencies: [
-            "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Systemd",
+            "CLinux", "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Systemd",
         ]),
         .executableTarget(name: "iommu-watch", dependencies: [
             "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Daemon", "Systemd",

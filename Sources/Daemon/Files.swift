@@ -1,3 +1,6 @@
+import CLinux
+import IOMMUSnapshot
+import Report
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -7,12 +10,27 @@ public enum Files {
     public struct Failure: Error, Sendable, CustomStringConvertible {
         public var path: String
         public var errno: Int32
-        public var description: String { "\(path): \(String(cString: strerror(errno)))" }
+        /// Set when the failure is not an errno's, e.g. "not a regular file: FIFO".
+        public var reason: String?
+        public init(path: String, errno: Int32, reason: String? = nil) {
+            self.path = path
+            self.errno = errno
+            self.reason = reason
+        }
+        public var description: String { "\(path): \(reason ?? String(cString: strerror(errno)))" }
     }
 
-    /// The whole file, or nil when it does not exist.
+    /// The whole file, or nil when it does not exist. Only a regular file is opened: a FIFO in place
+    /// of the configuration or the state file must not hang the daemon or `status`, nor a device
+    /// node act on open.
     public static func read(_ path: String, limit: Int = 1 << 20) throws(Failure) -> [UInt8]? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        var mode: UInt32 = 0
+        let fd = iw_open_regular(AT_FDCWD, path, 0, &mode)
+        if fd == IW_NOT_REGULAR {
+            // systemd's convention: a file that is (or links to) /dev/null is empty, masked.
+            if mode & UInt32(S_IFMT) == UInt32(S_IFCHR), isDevNull(path) { return [] }
+            throw Failure(path: path, errno: EINVAL, reason: "not a regular file: \(RootFileSystem.typeName(mode)); not read")
+        }
         guard fd >= 0 else {
             if errno == ENOENT { return nil }
             throw Failure(path: path, errno: errno)
@@ -30,6 +48,12 @@ public enum Files {
             bytes.append(contentsOf: chunk[0..<count])
             if bytes.count > limit { throw Failure(path: path, errno: EFBIG) }
         }
+    }
+
+    private static func isDevNull(_ path: String) -> Bool {
+        guard let resolved = realpath(path, nil) else { return false }
+        defer { free(resolved) }
+        return String(cString: resolved) == "/dev/null"
     }
 
     /// Names in a folder (no `.`/`..`), sorted; nil when the folder does not exist.
@@ -79,7 +103,7 @@ public enum Files {
 
     /// One line to fd 2, unbuffered (for messages before the log sink exists, or beside it).
     public static func writeStandardError(_ line: String) {
-        let bytes = Array((line + "\n").utf8)
+        let bytes = Array((TerminalText.line(line) + "\n").utf8)
         var written = 0
         while written < bytes.count {
             let count = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + written, $0.count - written) }

@@ -10,10 +10,15 @@ public struct ReadError: Error, Sendable, Equatable, Hashable, Codable {
         case escapingLink(target: String)
         /// A link whose target does not exist under the root.
         case danglingLink(target: String)
+        /// A FIFO, socket, device node, folder or link where a file was expected: never opened for
+        /// reading, since a FIFO would block and a device node can act on open.
+        case notRegularFile(type: String)
         /// More bytes than any kernel writes to this file.
         case tooLarge(limit: Int)
         /// The bytes are there but are not in the file's format.
         case malformed(reason: String)
+        /// The walk was asked to stop (the daemon received SIGTERM) before it was done.
+        case interrupted
         /// Any other errno, by its C name's meaning.
         case io(errno: Int32, description: String)
     }
@@ -34,6 +39,8 @@ public struct ReadError: Error, Sendable, Equatable, Hashable, Codable {
         case .notADirectory: return "not a directory"
         case .escapingLink(let target): return "link target \(target) leaves the root; not followed"
         case .danglingLink(let target): return "link target \(target) does not exist"
+        case .interrupted: return "reading was interrupted"
+        case .notRegularFile(let type): return "not a regular file: \(type); not read"
         case .tooLarge(let limit): return "larger than \(limit) bytes; no kernel writes that much here"
         case .malformed(let reason): return reason
         case .io(let errno, let description): return "\(description) (errno \(errno))"

@@ -38,13 +38,7 @@ public final class RootFileSystem {
 
     /// The file's bytes; nil when it does not exist.
     public func readFile(_ path: String, limit: Int) -> Result<[UInt8]?, ReadError> {
-        let descriptor = iw_open_beneath(rootDescriptor, path, O_RDONLY)
-        guard descriptor >= 0 else { return absentOrError(path, errno) }
-        defer { close(descriptor) }
-        return readAll(descriptor, path: path, limit: limit).map { bytes -> [UInt8]? in
-            recorder?.file(path, bytes)
-            return bytes
-        }
+        readRegularFile(in: rootDescriptor, path, how: Int32(IW_OPEN_BENEATH), path: path, limit: limit)
     }
 
     /// The link's target as stored; nil when there is no entry of that name.
@@ -59,14 +53,14 @@ public final class RootFileSystem {
     /// The names in a folder, sorted, without `.` and `..`; nil when it does not exist.
     public func list(_ path: String) -> Result<[String]?, ReadError> {
         let descriptor = iw_open_beneath(rootDescriptor, path.isEmpty ? "." : path, O_RDONLY | O_DIRECTORY)
-        guard descriptor >= 0 else { return absentOrError(path, errno) }
+        guard descriptor >= 0 else { return folderError(in: rootDescriptor, path, beneath: true, path: path, errno) }
         return list(descriptor: descriptor, path: path)
     }
 
     /// Opens a folder for reading several entries by name, relative to it.
     public func openFolder(_ path: String) -> Result<Folder?, ReadError> {
         let descriptor = iw_open_beneath(rootDescriptor, path, IW_O_PATH | O_DIRECTORY)
-        guard descriptor >= 0 else { return absentOrError(path, errno) }
+        guard descriptor >= 0 else { return folderError(in: rootDescriptor, path, beneath: true, path: path, errno) }
         return .success(Folder(fileSystem: self, descriptor: descriptor, path: path))
     }
 
@@ -76,23 +70,21 @@ public final class RootFileSystem {
         let fileSystem: RootFileSystem
         let descriptor: Int32
         public let path: String
+        /// How its files are opened: directly on sysfs and procfs (the live case, which holds no
+        /// special files), with the O_PATH check and reopen anywhere else.
+        let openHow: Int32
 
         init(fileSystem: RootFileSystem, descriptor: Int32, path: String) {
             self.fileSystem = fileSystem
             self.descriptor = descriptor
             self.path = path
+            openHow = Int32(IW_OPEN_NOFOLLOW) | (iw_is_kernel_filesystem(descriptor) == 1 ? Int32(IW_OPEN_KERNEL_FS) : 0)
         }
 
         deinit { close(descriptor) }
 
         public func readFile(_ name: String, limit: Int) -> Result<[UInt8]?, ReadError> {
-            let file = openat(descriptor, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
-            guard file >= 0 else { return fileSystem.absentOrError(entryPath(name), errno) }
-            defer { close(file) }
-            return fileSystem.readAll(file, path: entryPath(name), limit: limit).map { bytes -> [UInt8]? in
-                fileSystem.recorder?.file(entryPath(name), bytes)
-                return bytes
-            }
+            fileSystem.readRegularFile(in: descriptor, name, how: openHow, path: entryPath(name), limit: limit)
         }
 
         public func readLink(_ name: String) -> Result<String?, ReadError> {
@@ -103,14 +95,14 @@ public final class RootFileSystem {
         public func list(_ name: String) -> Result<[String]?, ReadError> {
             let entryPath = name == "." ? path : path + "/" + name
             let folder = openat(descriptor, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard folder >= 0 else { return fileSystem.absentOrError(entryPath, errno) }
+            guard folder >= 0 else { return fileSystem.folderError(in: descriptor, name, beneath: false, path: entryPath, errno) }
             return fileSystem.list(descriptor: folder, path: entryPath)
         }
 
         public func openFolder(_ name: String) -> Result<Folder?, ReadError> {
             let entryPath = path + "/" + name
             let folder = openat(descriptor, name, IW_O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
-            guard folder >= 0 else { return fileSystem.absentOrError(entryPath, errno) }
+            guard folder >= 0 else { return fileSystem.folderError(in: descriptor, name, beneath: false, path: entryPath, errno) }
             return .success(Folder(fileSystem: fileSystem, descriptor: folder, path: entryPath))
         }
 
@@ -163,7 +155,10 @@ public final class RootFileSystem {
         let capacity = 4096
         let count = readlinkat(parent, name, buffer.baseAddress!.assumingMemoryBound(to: CChar.self), capacity)
         guard count >= 0 else {
-            if errno == EINVAL { return .failure(ReadError(path: path(), kind: .malformed(reason: "expected a link, found a file or folder"))) }
+            if errno == EINVAL {
+                recorder?.placeholder(path())
+                return .failure(ReadError(path: path(), kind: .malformed(reason: "expected a link, found a file or folder")))
+            }
             let error = errno
             return absentOrError(path(), error)
         }
@@ -171,8 +166,40 @@ public final class RootFileSystem {
         let bytes = UnsafeRawBufferPointer(rebasing: buffer[0..<count])
         if bytes.contains(0) { return .failure(ReadError(path: path(), kind: .malformed(reason: "link target contains a NUL byte"))) }
         let target = String(decoding: bytes, as: UTF8.self)
-        recorder?.link(path(), target)
+        // A link that would leave the root is refused wherever it is used, so a snapshot never
+        // carries it either.
+        if case .success = Self.resolve(link: path(), target: target) { recorder?.link(path(), target) }
         return .success(target)
+    }
+
+    /// Opens `name` under `parent` only if it is a regular file (`iw_open_regular`: never a FIFO,
+    /// socket or device node, which could block or act on open), reads it whole, and records it.
+    fileprivate func readRegularFile(in parent: Int32, _ name: String, how: Int32, path: @autoclosure () -> String, limit: Int) -> Result<[UInt8]?, ReadError> {
+        var mode: UInt32 = 0
+        let descriptor = iw_open_regular(parent, name, how, &mode)
+        if descriptor == IW_NOT_REGULAR {
+            return .failure(ReadError(path: path(), kind: .notRegularFile(type: Self.typeName(mode))))
+        }
+        guard descriptor >= 0 else { return absentOrError(path(), errno) }
+        defer { close(descriptor) }
+        let filePath = path()
+        return readAll(descriptor, path: filePath, limit: limit).map { bytes -> [UInt8]? in
+            recorder?.file(filePath, bytes)
+            return bytes
+        }
+    }
+
+    /// What `ls -l` would call an entry of this `st_mode`, for errors.
+    public static func typeName(_ mode: UInt32) -> String {
+        switch mode & UInt32(S_IFMT) {
+        case UInt32(S_IFIFO): "FIFO"
+        case UInt32(S_IFSOCK): "socket"
+        case UInt32(S_IFCHR): "character device"
+        case UInt32(S_IFBLK): "block device"
+        case UInt32(S_IFDIR): "folder"
+        case UInt32(S_IFLNK): "symbolic link"
+        default: "unknown file type"
+        }
     }
 
     fileprivate func readAll(_ descriptor: Int32, path: @autoclosure () -> String, limit: Int) -> Result<[UInt8], ReadError> {
@@ -216,6 +243,21 @@ public final class RootFileSystem {
         return .success(names)
     }
 
+    /// The error for a folder that could not be opened. When the entry exists but is no folder, the
+    /// recorder learns of it, so that a snapshot holds an empty file there and replays the same refusal.
+    fileprivate func folderError<T>(in parent: Int32, _ name: String, beneath: Bool, path: String, _ error: Int32) -> Result<T?, ReadError> {
+        if error == ENOTDIR, let recorder {
+            let flags = IW_O_PATH | O_NOFOLLOW
+            let entry = beneath ? iw_open_beneath(parent, name, flags) : openat(parent, name, flags | O_CLOEXEC)
+            if entry >= 0 {
+                var status = stat()
+                if fstat(entry, &status) == 0 && status.st_mode & S_IFMT != S_IFDIR { recorder.placeholder(path) }
+                close(entry)
+            }
+        }
+        return absentOrError(path, error)
+    }
+
     fileprivate func absentOrError<T>(_ path: @autoclosure () -> String, _ error: Int32) -> Result<T?, ReadError> {
         error == ENOENT ? .success(nil) : .failure(ReadError(path: path(), kind: Self.kind(error)))
     }
@@ -227,6 +269,7 @@ public final class RootFileSystem {
         case ENOTDIR: .notADirectory
         case EXDEV: .escapingLink(target: "(a link on the way)")
         case ELOOP: .malformed(reason: "is a link where a file was expected, or links loop")
+        case ESTALE: .malformed(reason: "was replaced while being opened; not read")
         default: .io(errno: error, description: String(cString: strerror(error)))
         }
     }
@@ -235,6 +278,10 @@ public final class RootFileSystem {
 /// Receives every successful read of a `RootFileSystem`.
 public protocol ReadRecorder: AnyObject {
     func file(_ path: String, _ bytes: [UInt8])
+    /// A link whose target stays inside the root (others are refused, and not recorded).
     func link(_ path: String, _ target: String)
     func folder(_ path: String)
+    /// An entry that exists but is not what the reader expected there (a file where a link or a
+    /// folder should be): its contents were not read, only the fact that it is there.
+    func placeholder(_ path: String)
 }

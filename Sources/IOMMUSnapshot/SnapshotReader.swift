@@ -18,9 +18,13 @@ public struct SnapshotReader {
 
     private let fileSystem: RootFileSystem
     private var errors: [ReadError] = []
+    /// Asked between devices and between groups; true ends the walk (the daemon's SIGTERM).
+    private let shouldStop: () -> Bool
+    private var interrupted = false
 
-    /// Reads the root at `path`. Throws only when the root cannot be opened or holds no `sys/`.
-    public static func read(root path: String, recorder: ReadRecorder? = nil) throws(ReadError) -> Snapshot {
+    /// Reads the root at `path`. Throws when the root cannot be opened or holds no `sys/`, and with
+    /// `interrupted` when `shouldStop` said so before the walk was done.
+    public static func read(root path: String, recorder: ReadRecorder? = nil, shouldStop: @escaping () -> Bool = { false }) throws(ReadError) -> Snapshot {
         let fileSystem = try RootFileSystem(root: path)
         fileSystem.recorder = recorder
         switch fileSystem.openFolder("sys") {
@@ -29,12 +33,21 @@ public struct SnapshotReader {
         // Say what the kernel said: a seccomp filter refusing openat2 (EPERM) must not pass for a missing folder.
         case .failure(let error): throw ReadError(path: path + "/sys", kind: error.kind)
         }
-        var reader = SnapshotReader(fileSystem: fileSystem)
-        return reader.read()
+        var reader = SnapshotReader(fileSystem: fileSystem, shouldStop: shouldStop)
+        let snapshot = reader.read()
+        if reader.interrupted { throw ReadError(path: path, kind: .interrupted) }
+        return snapshot
     }
 
-    init(fileSystem: RootFileSystem) {
+    init(fileSystem: RootFileSystem, shouldStop: @escaping () -> Bool = { false }) {
         self.fileSystem = fileSystem
+        self.shouldStop = shouldStop
+    }
+
+    /// True once `shouldStop` has said so; the walk then reads nothing more.
+    private mutating func stopping() -> Bool {
+        if !interrupted && shouldStop() { interrupted = true }
+        return interrupted
     }
 
     mutating func read() -> Snapshot {
@@ -57,7 +70,13 @@ public struct SnapshotReader {
         let pciNames = Set(snapshot.pciDevices.map { $0.address.description })
         switch fileSystem.list(Self.groupsFolder) {
         case .success(nil): snapshot.hasIOMMUGroupsFolder = false
-        case .success(let names?): snapshot.groups = names.compactMap { readGroup($0, pciNames: pciNames) }.sorted { $0.id < $1.id }
+        case .success(let names?):
+            var groups: [IOMMUGroup] = []
+            for name in names {
+                if stopping() { break }
+                if let group = readGroup(name, pciNames: pciNames) { groups.append(group) }
+            }
+            snapshot.groups = groups.sorted { $0.id < $1.id }
         case .failure(let error): errors.append(error)
         }
         snapshot.errors = errors
@@ -116,6 +135,7 @@ public struct SnapshotReader {
         var devices: [PCIDevice] = []
         devices.reserveCapacity(names.count)
         for name in names {
+            if stopping() { break }
             let linkPath = Self.pciDevicesFolder + "/" + name
             guard let address = PCIAddress(name) else {
                 errors.append(ReadError(path: linkPath, kind: .malformed(reason: "not a PCI address (dddd:bb:dd.f)")))
@@ -149,8 +169,11 @@ public struct SnapshotReader {
         }.filter { $0 != address }
     }
 
+    /// The last component of a link's target (a driver's or a group's name). A target that would
+    /// leave the root is refused here too, although nothing follows it: no kernel link needs one.
     private mutating func linkBasename(_ folder: RootFileSystem.Folder, _ name: String) -> String? {
         guard let target = value(folder.readLink(name)) ?? nil else { return nil }
+        guard value(RootFileSystem.resolve(link: folder.path + "/" + name, target: target)) != nil else { return nil }
         return PathComponents.basename(target)
     }
 

@@ -11,6 +11,8 @@ public final class TreeRecorder: ReadRecorder {
         case file(path: String, bytes: [UInt8])
         case link(path: String, target: String)
         case folder(path: String)
+        /// Written as an empty file: enough for a replay to meet the same refusal.
+        case placeholder(path: String)
     }
 
     public private(set) var entries: [Entry] = []
@@ -20,6 +22,7 @@ public final class TreeRecorder: ReadRecorder {
     public func file(_ path: String, _ bytes: [UInt8]) { entries.append(.file(path: path, bytes: bytes)) }
     public func link(_ path: String, _ target: String) { entries.append(.link(path: path, target: target)) }
     public func folder(_ path: String) { entries.append(.folder(path: path)) }
+    public func placeholder(_ path: String) { entries.append(.placeholder(path: path)) }
 
     /// Writes the recorded tree under `output`, which must not exist or be an empty folder.
     /// Files are written 0444 as sysfs shows most attributes; links stay links.
@@ -54,6 +57,10 @@ public final class TreeRecorder: ReadRecorder {
                 guard written.insert(path).inserted else { continue }
                 try ensureParent(of: path)
                 try Self.writeFile(output + "/" + path, bytes)
+            case .placeholder(let path):
+                guard written.insert(path).inserted else { continue }
+                try ensureParent(of: path)
+                try Self.writeFile(output + "/" + path, [])
             case .link(let path, let target):
                 guard written.insert(path).inserted else { continue }
                 try ensureParent(of: path)

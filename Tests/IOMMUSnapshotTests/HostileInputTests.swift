@@ -142,6 +142,7 @@ import Testing
             init(_ root: ScratchRoot) { self.root = root }
             func file(_ path: String, _ bytes: [UInt8]) {}
             func link(_ path: String, _ target: String) {}
+            func placeholder(_ path: String) {}
             func folder(_ path: String) {
                 if path == "sys/kernel/iommu_groups" { try? root.remove("sys/kernel/iommu_groups/3") }
             }
