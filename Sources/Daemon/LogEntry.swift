@@ -1,4 +1,5 @@
 import Reconcile
+import Report
 import Systemd
 
 /// One message as the daemon means it: a sentence, a priority and the structured fields of
@@ -20,9 +21,10 @@ public struct LogEntry: Sendable, Hashable {
 
     public static let identifier = "iommu-watch"
 
-    /// The entry for `sd_journal_sendv`.
+    /// The entry for `sd_journal_sendv`. `MESSAGE=` is what `journalctl` prints to a terminal, so it
+    /// goes through `TerminalText`; the structured fields keep the raw values for queries.
     public var journalFields: [JournalField] {
-        [JournalField("MESSAGE", message), JournalField("PRIORITY", String(priority)),
+        [JournalField("MESSAGE", TerminalText.line(message)), JournalField("PRIORITY", String(priority)),
          JournalField("SYSLOG_IDENTIFIER", Self.identifier)] + fields
     }
 
@@ -30,7 +32,7 @@ public struct LogEntry: Sendable, Hashable {
     /// stderr connected to journald keep the priority; people read the rest.
     public var stderrLine: String {
         let shown = fields.filter { $0.name != "MESSAGE_ID" }.map { "\($0.name)=\($0.value)" }
-        return "<\(priority)>\(Self.identifier): \(message)" + (shown.isEmpty ? "" : " [" + shown.joined(separator: " ") + "]")
+        return TerminalText.line("<\(priority)>\(Self.identifier): \(message)" + (shown.isEmpty ? "" : " [" + shown.joined(separator: " ") + "]"))
     }
 
     /// The first value of field `name`.

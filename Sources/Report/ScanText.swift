@@ -4,68 +4,77 @@ import Reconcile
 /// The `scan` text a person reads: a block per group, then divergences, then what could not be read.
 public enum ScanText {
     public static func render(_ snapshot: Snapshot, divergences: [Divergence]) -> String {
-        var out = ""
-        out += header(snapshot)
+        TerminalText.lines(lines(snapshot, divergences: divergences))
+    }
+
+    /// The output as lines, before `TerminalText` makes each one safe for a terminal.
+    static func lines(_ snapshot: Snapshot, divergences: [Divergence]) -> [String] {
+        var lines = header(snapshot)
         if snapshot.groups.isEmpty {
-            out += "\n" + wrap(IOMMUAbsence.explanation(for: snapshot)) + "\n"
+            lines.append("")
+            lines += wrap(IOMMUAbsence.explanation(for: snapshot))
         } else {
             let devices = Dictionary(snapshot.pciDevices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
             let memberCount = snapshot.groups.reduce(0) { $0 + $1.members.count }
-            out += "\(snapshot.groups.count) IOMMU groups, \(memberCount) devices\n"
-            for group in snapshot.groups { out += "\n" + block(group, devices: devices) }
-        }
-        out += "\n"
-        if divergences.isEmpty {
-            out += "No divergences: what the kernel shows is what its rules predict.\n"
-        } else {
-            out += "Divergences (\(divergences.count)):\n"
-            for divergence in divergences {
-                out += "  \(divergence.severity.rawValue.padded(to: 7)) \(divergence.kind.name): \(divergence.message)\n"
+            lines.append("\(snapshot.groups.count) IOMMU groups, \(memberCount) devices")
+            for group in snapshot.groups {
+                lines.append("")
+                lines += block(group, devices: devices)
             }
-            out += "Run `iommu-watch explain NAME` for what each means and what to do.\n"
+        }
+        lines.append("")
+        if divergences.isEmpty {
+            lines.append("No divergences: what the kernel shows is what its rules predict.")
+        } else {
+            lines.append("Divergences (\(divergences.count)):")
+            for divergence in divergences {
+                lines.append("  \(divergence.severity.rawValue.padded(to: 7)) \(divergence.kind.name): \(divergence.message)")
+            }
+            lines.append("Run `iommu-watch explain NAME` for what each means and what to do.")
         }
         if !snapshot.errors.isEmpty {
-            out += "\nCould not read (\(snapshot.errors.count)):\n"
-            for error in snapshot.errors { out += "  \(error.path): \(error.message)\n" }
+            lines.append("")
+            lines.append("Could not read (\(snapshot.errors.count)):")
+            for error in snapshot.errors { lines.append("  \(error.path): \(error.message)") }
         }
-        return out
+        return lines
     }
 
-    static func header(_ snapshot: Snapshot) -> String {
+    static func header(_ snapshot: Snapshot) -> [String] {
         var parts = ["Linux " + (snapshot.kernel.release ?? "(release unknown)")]
         if !snapshot.iommus.isEmpty {
             parts.append("IOMMU " + snapshot.iommus.map { "\($0.name) (\($0.driver.name))" }.joined(separator: ", "))
         }
-        var line = parts.joined(separator: ", ") + "\n"
-        if let cmdline = snapshot.kernel.commandLine?.raw { line += "cmdline: " + cmdline + "\n" }
-        return line
+        var lines = [parts.joined(separator: ", ")]
+        if let cmdline = snapshot.kernel.commandLine?.raw { lines.append("cmdline: " + cmdline) }
+        return lines
     }
 
-    static func block(_ group: IOMMUGroup, devices: [PCIAddress: PCIDevice]) -> String {
-        var out = "Group \(group.id)"
+    static func block(_ group: IOMMUGroup, devices: [PCIAddress: PCIDevice]) -> [String] {
+        var title = "Group \(group.id)"
         switch group.type {
-        case .absent: out += "  (no type file: kernel older than 4.15)"
-        case .value(let type, _): out += "  " + type.rawValue
+        case .absent: title += "  (no type file: kernel older than 4.15)"
+        case .value(let type, _): title += "  " + type.rawValue
         }
-        if let name = group.name { out += "  name " + name }
-        out += "\n"
+        if let name = group.name { title += "  name " + name }
+        var lines = [title]
         for (index, region) in group.reservedRegions.enumerated() {
-            out += (index == 0 ? "  reserved " : "           ") + region.kernelLine + "\n"
+            lines.append((index == 0 ? "  reserved " : "           ") + region.kernelLine)
         }
         for member in group.members {
             guard let address = member.pciAddress, let device = devices[address] else {
-                out += "  \(member.name)  (\(member.bus) device)\n"
+                lines.append("  \(member.name)  (\(member.bus) device)")
                 continue
             }
             let ids = (device.vendorID.map { hex(UInt64($0), width: 4) } ?? "????") + ":" + (device.deviceID.map { hex(UInt64($0), width: 4) } ?? "????")
             let className = device.classCode.map(PCIClassName.name(of:)) ?? "unknown class"
-            out += "  \(member.name)  \(ids)  \(className.padded(to: 32)) \(device.driver ?? "(no driver)")\n"
+            lines.append("  \(member.name)  \(ids)  \(className.padded(to: 32)) \(device.driver ?? "(no driver)")")
         }
-        return out
+        return lines
     }
 
     /// Wraps prose at 100 columns.
-    static func wrap(_ text: String, width: Int = 100) -> String {
+    static func wrap(_ text: String, width: Int = 100) -> [String] {
         var lines: [String] = []
         var line = ""
         for word in text.split(separator: " ") {
@@ -76,7 +85,7 @@ public enum ScanText {
             line += (line.isEmpty ? "" : " ") + word
         }
         if !line.isEmpty { lines.append(line) }
-        return lines.joined(separator: "\n")
+        return lines
     }
 }
 

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Report
 import Daemon
 #if canImport(Glibc)
 import Glibc
@@ -54,14 +55,15 @@ struct DaemonCommand: ParsableCommand {
         do throws(ConfigError) {
             (loaded, files) = try loader.load()
         } catch {
-            Files.writeStandardError("iommu-watch: bad configuration: \(error)")
+            StandardStreams.error("bad configuration: \(error)")
             throw ExitCode(78)
         }
         if checkConfig {
-            print(files.isEmpty ? "Configuration OK: no file, built-in defaults." : "Configuration OK: \(files.joined(separator: ", ")).")
-            print("RescanIntervalSec=\(Double(loaded.rescanInterval) / 1e6)s DebounceSec=\(Double(loaded.debounce) / 1e6)s MinimumSeverity=\(loaded.minimumSeverity.rawValue)")
-            print("PrometheusFile=\(loaded.prometheusFile ?? "")")
-            for suppression in loaded.suppressions { print("Suppress: \(suppression)") }
+            var lines = [files.isEmpty ? "Configuration OK: no file, built-in defaults." : "Configuration OK: \(files.joined(separator: ", "))."]
+            lines.append("RescanIntervalSec=\(Double(loaded.rescanInterval) / 1e6)s DebounceSec=\(Double(loaded.debounce) / 1e6)s MinimumSeverity=\(loaded.minimumSeverity.rawValue)")
+            lines.append("PrometheusFile=\(loaded.prometheusFile ?? "")")
+            for suppression in loaded.suppressions { lines.append("Suppress: \(suppression)") }
+            StandardStreams.write(TerminalText.lines(lines))
             return
         }
         let target = logTarget ?? (foreground ? .auto : .journal)

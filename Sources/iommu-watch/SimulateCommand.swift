@@ -111,7 +111,7 @@ struct SimulationOutcome {
         }
         lines.append("")
         lines.append("unchanged: \(unchanged.count)")
-        return lines.joined(separator: "\n") + "\n"
+        return TerminalText.lines(lines)
     }
 
     /// `{"notes", "appear", "disappear", "change", "unchanged"}`; each divergence as `name`,

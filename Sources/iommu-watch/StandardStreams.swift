@@ -1,3 +1,4 @@
+import Report
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -20,7 +21,8 @@ enum StandardStreams {
         write(Array(text.utf8), to: descriptor)
     }
 
+    /// One line on stderr; `text` may hold names from the root, so it goes through `TerminalText`.
     static func error(_ text: String) {
-        write("iommu-watch: " + text + "\n", to: STDERR_FILENO)
+        write("iommu-watch: " + TerminalText.line(text) + "\n", to: STDERR_FILENO)
     }
 }

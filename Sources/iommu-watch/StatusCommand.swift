@@ -27,49 +27,50 @@ struct Status: ParsableCommand {
         do throws(Files.Failure) {
             bytes = try Files.read(path, limit: StateFile.readLimits.bytes)
         } catch {
-            Files.writeStandardError("iommu-watch: cannot read \(error)")
+            StandardStreams.error("cannot read \(error)")
             throw ExitCode(4)
         }
         guard let bytes else {
-            print("iommu-watch daemon is not running: \(path) does not exist.")
+            StandardStreams.write(TerminalText.lines(["iommu-watch daemon is not running: \(path) does not exist."]))
             throw ExitCode(3)
         }
         let state: StateFile
         do throws(JSONReadError) {
             state = try StateFile.decode(bytes, file: path)
         } catch {
-            Files.writeStandardError("iommu-watch: not a state file: \(error)")
+            StandardStreams.error("not a state file: \(error)")
             throw ExitCode(4)
         }
         let running = kill(state.pid, 0) == 0 || errno == EPERM
         if format == .json {
-            print(String(decoding: bytes, as: UTF8.self), terminator: "")
+            // The strict reader accepted these bytes, so they hold no raw control character.
+            StandardStreams.write(bytes)
         } else {
-            print(Self.render(state, running: running), terminator: "")
+            StandardStreams.write(Self.render(state, running: running))
         }
         if !running { throw ExitCode(3) }
     }
 
     static func render(_ state: StateFile, running: Bool) -> String {
-        var out = running
-            ? "iommu-watch daemon (pid \(state.pid)) running since \(state.started); last rescan \(state.updated), \(state.rescans) rescans.\n"
-            : "iommu-watch daemon is not running (pid \(state.pid) is gone); this state is from \(state.updated).\n"
-        out += "Root \(state.root), kernel \(state.kernel ?? "unknown"), configuration \(state.configFiles.isEmpty ? "built-in defaults" : state.configFiles.joined(separator: ", ")).\n"
-        out += state.hasIOMMUGroups
-            ? "\(state.groups.count) IOMMU groups, \(state.pciDevices) PCI devices.\n"
-            : "No IOMMU groups: the IOMMU is absent or disabled. \(state.pciDevices) PCI devices.\n"
+        var lines = [running
+            ? "iommu-watch daemon (pid \(state.pid)) running since \(state.started); last rescan \(state.updated), \(state.rescans) rescans."
+            : "iommu-watch daemon is not running (pid \(state.pid) is gone); this state is from \(state.updated)."]
+        lines.append("Root \(state.root), kernel \(state.kernel ?? "unknown"), configuration \(state.configFiles.isEmpty ? "built-in defaults" : state.configFiles.joined(separator: ", ")).")
+        lines.append(state.hasIOMMUGroups
+            ? "\(state.groups.count) IOMMU groups, \(state.pciDevices) PCI devices."
+            : "No IOMMU groups: the IOMMU is absent or disabled. \(state.pciDevices) PCI devices.")
         for group in state.groups {
             let members = group.members.map { member in group.drivers[member].map { "\(member) (\($0))" } ?? member }
-            out += "  group \(group.id)  \(group.type ?? "-")  \(members.joined(separator: ", "))\n"
+            lines.append("  group \(group.id)  \(group.type ?? "-")  \(members.joined(separator: ", "))")
         }
         let shown = state.divergences.filter { !$0.hidden }
-        out += shown.isEmpty ? "No divergences.\n" : "\(shown.count) divergences:\n"
+        lines.append(shown.isEmpty ? "No divergences." : "\(shown.count) divergences:")
         for entry in shown {
-            out += "  \(entry.severity)  \(entry.name)  \(entry.message) (since \(entry.since))\n"
+            lines.append("  \(entry.severity)  \(entry.name)  \(entry.message) (since \(entry.since))")
         }
         let hidden = state.divergences.count - shown.count
-        if hidden > 0 { out += "\(hidden) more hidden by MinimumSeverity= or suppressions.\n" }
-        for problem in state.readErrors { out += "Cannot read \(problem.path): \(problem.message).\n" }
-        return out
+        if hidden > 0 { lines.append("\(hidden) more hidden by MinimumSeverity= or suppressions.") }
+        for problem in state.readErrors { lines.append("Cannot read \(problem.path): \(problem.message).") }
+        return TerminalText.lines(lines)
     }
 }

@@ -4,7 +4,7 @@ import IOMMUSnapshot
 import Reconcile
 @testable import Report
 
-private let fixtures: URL = {
+let fixtures: URL = {
     var url = URL(fileURLWithPath: #filePath)
     while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
     return url.appendingPathComponent("Fixtures")
