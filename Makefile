@@ -100,6 +100,7 @@ daemon-test: build
 	$(SWIFT) build
 	python3 Tests/Integration/test_notify.py
 	python3 Tests/Integration/test_transitions.py
+	python3 Tests/Integration/test_hostile.py
 	Tests/Integration/journal.sh
 
 ## The real systemd guest (issue 5 d): systemd-nspawn with the installed unit.

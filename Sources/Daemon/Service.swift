@@ -32,8 +32,16 @@ public struct ServiceOptions: Sendable {
 /// hands to the pure core (`Transition`, `EntryRenderer`, `RescanSchedule`); it owns only the edges.
 public final class Service {
     public static let liveScanner: Scanner = { root throws(ReadError) in
-        let snapshot = try SnapshotReader.read(root: root)
+        let snapshot = try SnapshotReader.read(root: root, shouldStop: terminationPending)
         return (snapshot, Reconciler.divergences(in: snapshot))
+    }
+
+    /// Whether SIGTERM or SIGINT waits (blocked, for the signalfd): a scan in progress stops at the
+    /// next device or group, so the daemon can always be stopped within a second.
+    @Sendable public static func terminationPending() -> Bool {
+        var pending = sigset_t()
+        guard sigpending(&pending) == 0 else { return false }
+        return sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1
     }
 
     /// Uevent actions that can change groups, bindings or what the model predicts.
@@ -91,6 +99,10 @@ public final class Service {
             let first = ObservedState(snapshot: snapshot, divergences: divergences)
             sink.submit([EntryRenderer.started(first, root: options.root)])
             apply(first)
+        } catch where error.kind == .interrupted {
+            ServiceManager.notify("STOPPING=1\nSTATUS=Stopping.")
+            sink.flush(timeout: 2 * Microseconds.second)
+            return 0
         } catch {
             let message = "Cannot read the root \(options.root): \(error.path): \(error.message)."
             sink.submit([EntryRenderer.event(.readError, message, fields: [JournalField("IOMMU_WATCH_PATH", error.path)])])
@@ -159,6 +171,9 @@ public final class Service {
         do throws(ReadError) {
             let (snapshot, divergences) = try scanner(options.root)
             next = ObservedState(snapshot: snapshot, divergences: divergences)
+        } catch where error.kind == .interrupted {
+            // SIGTERM waits in the signalfd; the loop handles it next.
+            return
         } catch {
             // Keep what we knew; report the root itself as unreadable until it reads again.
             next = state ?? ObservedState()
