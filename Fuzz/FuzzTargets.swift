@@ -1,4 +1,4 @@
-// libFuzzer entry for every parser of the reader and the daemon. One binary; the target is chosen by
+// libFuzzer entry for every parser of the reader, the daemon and the state file's JSON. One binary; the target is chosen by
 // IOMMU_WATCH_FUZZ_TARGET so one build serves all. The daemon's pure files (DaemonConfig.swift,
 // Schedule.swift, and the Reconcile types they name) are compiled into the same module by Fuzz/run. A parser may reject input (ParseError) but must
 // never crash, and what it accepts must print back as the kernel would print it.
@@ -73,6 +73,28 @@ let fuzzTargets: [String: FuzzTarget] = [
         if let file = config.prometheusFile, !(file.hasPrefix("/") && file.hasSuffix(".prom")) { fatalError("bad PrometheusFile accepted") }
         _ = config.suppressions.map(\.description)
         _ = RescanSchedule(config: config, now: 0).deadline
+    },
+    "json": { bytes in
+        // The strict reader of the daemon's state file, which a local user could tamper with (status
+        // reads it), under limits small enough that the fuzzer reaches them.
+        let limits = JSONReader.Limits(bytes: 16384, depth: 8, values: 512)
+        guard let value = try? JSONReader.parse(bytes, file: "fuzz.json", limits: limits) else { return }
+        func measure(_ value: JSONValue, depth: Int) -> (depth: Int, values: Int) {
+            switch value {
+            case .array(let items):
+                let inner = items.map { measure($0, depth: depth + 1) }
+                return (inner.map(\.depth).max() ?? depth + 1, inner.reduce(1) { $0 + $1.values })
+            case .object(let fields):
+                let inner = fields.values.map { measure($0, depth: depth + 1) }
+                return (inner.map(\.depth).max() ?? depth + 1, inner.reduce(1) { $0 + $1.values })
+            default:
+                return (depth, 1)
+            }
+        }
+        let (depth, values) = measure(value, depth: 0)
+        if depth > limits.depth { fatalError("accepted nesting \(depth) past the limit") }
+        if values > limits.values { fatalError("accepted \(values) values past the limit") }
+        if (try? JSONReader.parse(bytes, file: "fuzz.json", limits: limits)) != value { fatalError("the same bytes parsed twice differ") }
     },
     "uevent": { bytes in
         // There is no parser of uevent properties as bytes: libsystemd's sd_device_monitor decodes the
