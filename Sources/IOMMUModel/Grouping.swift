@@ -12,6 +12,9 @@ public enum MergeCause: Sendable, Hashable {
     /// Firmware declares one device's requester id an alias of the other's (AMD IVRS alias entries,
     /// `setup_aliases()` in drivers/iommu/amd/iommu.c).
     case firmwareAlias(String)
+    /// A DMA-alias quirk names the other device's devfn as one this device's DMA uses, or the other
+    /// way round (`pci_devs_are_dma_aliases()`; the quirk's name).
+    case quirkAlias(quirk: String)
 }
 
 /// One step that put `device` into the group of `joined`.
@@ -36,6 +39,8 @@ public struct Merge: Sendable, Hashable {
             return "slot \(slot) is multifunction and its functions have no ACS isolation (\(why))"
         case .firmwareAlias(let what):
             return "\(device) is a DMA alias of \(joined) (\(what))"
+        case .quirkAlias(let quirk):
+            return "\(device) and \(joined) issue DMA with each other's requester id (\(quirk))"
         }
     }
 }
@@ -44,7 +49,7 @@ extension Model {
     /// Partitions the covered devices into groups the way `pci_device_group()` does: devices are probed
     /// in order, and each joins the first existing group its aliases, its non-isolating upstream
     /// bridges or its non-isolating slot siblings belong to, else starts a new one.
-    static func predictGroups(_ covered: [PCIAddress], topology: PCITopology, firmwareAliases: [PCIAddress: (PCIAddress, String)])
+    static func predictGroups(_ covered: [PCIAddress], topology: PCITopology, aliases: [PCIAddress: [(PCIAddress, MergeCause)]])
         -> (groups: [[PCIAddress]], merges: [Merge], guessed: Set<PCIAddress>) {
         var groupOf: [PCIAddress: Int] = [:]
         var groups: [[PCIAddress]] = []
@@ -67,7 +72,7 @@ extension Model {
             if !topology.canSeeCapabilities(address) { guessed.insert(address) }
             // 1. The device's DMA aliases: itself, quirk/firmware aliases, then alias bridges.
             var aliasRoot = address
-            if let (alias, what) = firmwareAliases[address] { consider(alias, .firmwareAlias(what)) }
+            for (alias, cause) in aliases[address, default: []] { consider(alias, cause) }
             for (bridge, hop) in topology.dmaAliasBridges(of: address) where found == nil {
                 aliasRoot = bridge
                 consider(bridge, .dmaAlias(bridge: bridge, hop: hop))
@@ -85,7 +90,7 @@ extension Model {
                 consider(bridge, .upstreamWithoutACS(port: bridge, why: path.why))
             }
             // 4. Functions of the candidate's slot that lack ACS, when the candidate is multifunction
-            // and lacks it too. (3, same-bus DMA-alias quirks, is covered by the firmware aliases.)
+            // and lacks it too. (3, same-bus DMA aliases of quirks and firmware, is taken with step 1.)
             if found == nil, topology.isMultifunction(candidate) {
                 let own = topology.acsEnabled(candidate)
                 if !own.enabled {

@@ -27,7 +27,7 @@ public struct ModelContext: Sendable {
         let rules = KernelRules(snapshot.kernel.version)
         self.rules = rules
         self.policy = Model.policy(for: snapshot, rules: rules)
-        self.topology = PCITopology(snapshot.pciDevices)
+        self.topology = PCITopology(snapshot.pciDevices, quirks: ACSQuirks(release: rules.version, hasIVRS: snapshot.firmware.ivrs != nil))
         var problems: [String] = []
         var dmar: DMARTable?
         if let bytes = snapshot.firmware.dmar?.bytes {
@@ -63,26 +63,39 @@ public struct ModelContext: Sendable {
         return snapshot.pciDevices.filter { $0.iommu != nil || $0.iommuGroup != nil }.map(\.address)
     }
 
-    /// IVRS alias entries the kernel turns into PCI DMA aliases: only where alias and device share a
-    /// bus (`setup_aliases()` / `pci_add_dma_alias()`), and only to a device that exists.
-    var firmwareAliases: [PCIAddress: (PCIAddress, String)] {
-        guard let ivrs else { return [:] }
-        var result: [PCIAddress: (PCIAddress, String)] = [:]
-        for definition in ivrs.hardware {
-            for alias in definition.aliases {
-                for device in topology.probeOrder where UInt32(definition.segment) == device.domain {
-                    let id = device.requesterID
-                    guard alias.first <= id, id <= alias.last, alias.alias != id, UInt8(alias.alias >> 8) == device.bus else { continue }
-                    let target = PCIAddress(domain: device.domain, bus: device.bus, device: UInt8((alias.alias >> 3) & 0x1f), function: UInt8(alias.alias & 7))
-                    if topology.device(target) != nil { result[device] = (target, "IVRS alias entry") }
+    /// Same-bus DMA aliases between devices that exist, both ways (`pci_devs_are_dma_aliases()` asks
+    /// either device's alias mask): IVRS alias entries the kernel turns into PCI DMA aliases
+    /// (`setup_aliases()` / `pci_add_dma_alias()`), and the DMA-alias quirks.
+    var aliases: [PCIAddress: [(PCIAddress, MergeCause)]] {
+        var result: [PCIAddress: [(PCIAddress, MergeCause)]] = [:]
+        func add(_ device: PCIAddress, _ target: PCIAddress, _ cause: MergeCause) {
+            guard device != target, topology.device(target) != nil else { return }
+            result[device, default: []].append((target, cause))
+            result[target, default: []].append((device, cause))
+        }
+        if let ivrs {
+            for definition in ivrs.hardware {
+                for alias in definition.aliases {
+                    for device in topology.probeOrder where UInt32(definition.segment) == device.domain {
+                        let id = device.requesterID
+                        guard alias.first <= id, id <= alias.last, alias.alias != id, UInt8(alias.alias >> 8) == device.bus else { continue }
+                        let target = PCIAddress(domain: device.domain, bus: device.bus, device: UInt8((alias.alias >> 3) & 0x1f), function: UInt8(alias.alias & 7))
+                        add(device, target, .firmwareAlias("IVRS alias entry"))
+                    }
                 }
+            }
+        }
+        for address in topology.probeOrder {
+            guard let device = topology.device(address), let (devfns, quirk) = DMAAliasQuirks.aliases(of: device, release: rules.version) else { continue }
+            for devfn in devfns {
+                add(address, PCIAddress(domain: address.domain, bus: address.bus, device: devfn >> 3, function: devfn & 7), .quirkAlias(quirk: quirk))
             }
         }
         return result
     }
 
     func predict() -> Prediction {
-        let (partition, merges, guessed) = Model.predictGroups(coveredDevices, topology: topology, firmwareAliases: firmwareAliases)
+        let (partition, merges, guessed) = Model.predictGroups(coveredDevices, topology: topology, aliases: aliases)
         let mergesByDevice = Dictionary(grouping: merges, by: \.device)
         let groups = partition.map { members in
             let memberSet = Set(members)

@@ -43,10 +43,15 @@ public struct PCITopology: Sendable {
     public func isPCIe(_ address: PCIAddress) -> Bool { devices[address]?.config?.express != nil }
     /// `pdev->multifunction`: the header-type bit, or any function above 0 — `pci_scan_slot()` sets
     /// `dev->multifunction = 1` for every `fn > 0` whatever its own header says (QEMU's second functions
-    /// carry no bit, and the kernel still groups them with function 0).
+    /// carry no bit, and the kernel still groups them with function 0). Function 0 of a slot where
+    /// other functions exist is multifunction too, by definition, even when its header is unreadable.
     public func isMultifunction(_ address: PCIAddress) -> Bool {
-        guard let config = devices[address]?.config else { return false }
-        return config.isMultifunction || address.function > 0
+        if address.function > 0 || devices[address]?.config?.isMultifunction == true { return true }
+        return (1...7).contains { function in
+            var sibling = address
+            sibling.function = UInt8(function)
+            return devices[sibling] != nil
+        }
     }
 
     /// The secondary bus of a bridge, as seen from the devices found behind it.
@@ -61,7 +66,7 @@ public struct PCITopology: Sendable {
     /// it says no.
     public func acsEnabled(_ address: PCIAddress, flags: UInt16 = requiredACSFlags) -> (enabled: Bool, why: String) {
         guard let device = devices[address] else { return (false, "\(address) is not in the snapshot") }
-        if let quirk = quirks.answer(for: device) { return (quirk.enabled, quirk.name) }
+        if let quirk = quirks.answer(for: device, flags: flags, in: self) { return (quirk.enabled, quirk.name) }
         guard let config = device.config, !config.isTruncated else {
             return (false, "\(address)'s capabilities could not be read")
         }
@@ -115,64 +120,26 @@ public struct PCITopology: Sendable {
     }
 
     /// The bridges whose requester id the device's DMA carries, nearest first
-    /// (`pci_for_each_dma_alias()`: root, upstream and downstream ports are skipped).
+    /// (`pci_for_each_dma_alias()`: root, upstream and downstream ports are skipped; the bridge
+    /// quirks of `DMAAliasQuirks` change a bridge's hop or end the walk).
     public func dmaAliasBridges(of address: PCIAddress) -> [(bridge: PCIAddress, hop: AliasHop)] {
         var result: [(PCIAddress, AliasHop)] = []
         for bridge in (devices[address]?.upstream ?? []).reversed() {
-            guard devices[bridge] != nil else { continue }
+            guard let device = devices[bridge] else { continue }
+            let flag = DMAAliasQuirks.bridgeFlag(of: device, release: quirks.release)
+            if flag == .translationRoot { break }
             if isPCIe(bridge) {
                 switch portType(bridge) {
-                case .pcieToPCIBridge: result.append((bridge, .pcieToPCIBridge))
+                case .pcieToPCIBridge where flag != .noAlias: result.append((bridge, .pcieToPCIBridge))
                 case .pciToPCIeBridge: result.append((bridge, .pciToPCIeBridge))
                 default: continue
                 }
+            } else if flag == .pcieBridgeAlias {
+                result.append((bridge, .pcieToPCIBridge))
             } else if canSeeCapabilities(bridge) {
                 result.append((bridge, .conventionalBridge))
             }
         }
         return result
-    }
-}
-
-/// The in-tree ACS quirks the model knows (`pci_dev_acs_enabled[]` in drivers/pci/quirks.c): ports
-/// the kernel treats as isolated although their config space shows no (usable) ACS capability.
-public struct ACSQuirks: Sendable, Hashable {
-    public struct Answer: Sendable, Hashable {
-        public var enabled: Bool
-        public var name: String
-    }
-
-    public init() {}
-
-    /// `pci_quirk_intel_pch_acs_ids[]`: Intel PCH root ports (Ibex Peak … Wellsburg, 9 series).
-    static let intelPCHRootPorts: Set<UInt16> = {
-        var ids = Set<UInt16>()
-        for range in [0x3b42...0x3b51, 0x1c10...0x1c1f, 0x1e10...0x1e1f, 0x8c10...0x8c1f, 0x9c10...0x9c1b, 0x9c90...0x9c9b, 0x8d10...0x8d1e] {
-            for id in range { ids.insert(UInt16(id)) }
-        }
-        for id in [0x1d10, 0x1d12, 0x1d14, 0x1d16, 0x1d18, 0x1d1a, 0x1d1c, 0x1d1e,
-                   0x8c90, 0x8c92, 0x8c94, 0x8c96, 0x8c98, 0x8c9a, 0x8c9c, 0x8c9e] { ids.insert(UInt16(id)) }
-        return ids
-    }()
-
-    func answer(for device: PCIDevice) -> Answer? {
-        guard device.vendorID == 0x8086, let id = device.deviceID, device.config?.express?.portType == .rootPort else { return nil }
-        if Self.intelPCHRootPorts.contains(id) {
-            return Answer(enabled: true, name: "pci_quirk_intel_pch_acs (Intel PCH root port \(hex(UInt64(id), width: 4)))")
-        }
-        // pci_quirk_intel_spt_pch_acs_match(): Sunrise/Union Point and later PCH root ports, whose ACS
-        // registers sit at a non-standard offset.
-        if [0xa110, 0xa290, 0xa2e0].contains(id & 0xfff0) {
-            return Answer(enabled: true, name: "pci_quirk_intel_spt_pch_acs (Intel PCH root port \(hex(UInt64(id), width: 4)))")
-        }
-        return nil
-    }
-
-    static func names(of flags: UInt16) -> String {
-        let names: [(UInt16, String)] = [(ACSCapability.sourceValidation, "SV"), (ACSCapability.translationBlocking, "TB"),
-                                         (ACSCapability.requestRedirect, "RR"), (ACSCapability.completionRedirect, "CR"),
-                                         (ACSCapability.upstreamForwarding, "UF"), (ACSCapability.egressControl, "EC"),
-                                         (ACSCapability.directTranslated, "DT")]
-        return names.filter { flags & $0.0 != 0 }.map(\.1).joined(separator: "+")
     }
 }
