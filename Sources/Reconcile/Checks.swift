@@ -7,6 +7,7 @@ struct Check {
     let snapshot: Snapshot
     let prediction: Prediction
     var found: [Divergence] = []
+    var unverified: [Unverified] = []
 
     var context: ModelContext { prediction.context }
     var rules: KernelRules { prediction.rules }
@@ -84,6 +85,11 @@ struct Check {
             let parts = Dictionary(grouping: members) { predictedOf[$0] ?? -1 }
             guard parts.count > 1 else { continue }
             let apart = parts.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+            if let unreadable = unreadable(among: members) {
+                unverified.append(Unverified(group: group.id, members: group.pciMembers,
+                                             question: "whether \(Names.list(members)) belong in one group", reason: unreadable.reason, remedy: unreadable.remedy))
+                continue
+            }
             let reasons = apart.map { part in "\(Names.list(part)): \(whyApart(part))" }
             add(Catalog.groupMembershipMismatch, members: group.pciMembers, group: group.id, slot: apart[0][0],
                 message: "group \(group.id) holds \(Names.list(members)), but the model keeps \(apart.map { Names.list($0) }.joined(separator: " apart from ")) — \(reasons.joined(separator: "; ")); the kernel applied a DMA alias, quirk or rule the model does not know",
@@ -94,16 +100,40 @@ struct Check {
             let members = predicted.members.filter { observedOf[$0] != nil }
             let parts = Dictionary(grouping: members) { observedOf[$0]?.id ?? -1 }
             guard parts.count > 1 else { continue }
+            if let unreadable = unreadable(among: predicted.members) {
+                unverified.append(Unverified(group: parts.keys.min(), members: predicted.members,
+                                             question: "whether the kernel may keep \(Names.list(members)) apart", reason: unreadable.reason, remedy: unreadable.remedy))
+                continue
+            }
             let override = snapshot.kernel.commandLine?.value(of: "pcie_acs_override")
             let because = predicted.merges.map(\.sentence)
             let split = parts.sorted { $0.key < $1.key }.map { "\(Names.list($0.value)) in group \($0.key)" }
             let source = override.map { "`pcie_acs_override=\($0)` is on the command line" }
                 ?? "no pcie_acs_override= is on the command line, so either a patched kernel overrides ACS or an in-kernel ACS quirk the model lacks applies"
-            add(Catalog.isolationNotBacked, severity: predicted.isGuess ? .notice : nil, members: predicted.members,
-                group: parts.keys.min(), slot: members.first,
-                message: "\(split.joined(separator: ", ")) are kept apart, but the topology cannot isolate them: \(because.joined(separator: "; "))\(predicted.isGuess ? " (config space was partly unreadable, so this is a guess)" : ""); \(source)",
+            add(Catalog.isolationNotBacked, members: predicted.members, group: parts.keys.min(), slot: members.first,
+                message: "\(split.joined(separator: ", ")) are kept apart, but the topology cannot isolate them: \(because.joined(separator: "; ")); \(source)",
                 expected: Names.list(members), observed: split.joined(separator: " | "))
         }
+    }
+
+    /// The devices among `members` and the bridges above them whose config space could not be read
+    /// in full, so that ACS, port types and the header were not seen: the grouping rules cannot be
+    /// checked for them. Nil when everything needed was read.
+    func unreadable(among members: [PCIAddress]) -> (reason: String, remedy: String)? {
+        let topology = context.topology
+        var involved = Set(members)
+        for member in members { involved.formUnion(topology.device(member)?.upstream ?? []) }
+        let blind = involved.filter { topology.device($0) != nil && !topology.canSeeCapabilities($0) }.sorted()
+        guard !blind.isEmpty else { return nil }
+        let truncated = blind.filter { topology.device($0)?.config != nil }
+        let missing = blind.filter { topology.device($0)?.config == nil }
+        var reasons: [String] = []
+        if !truncated.isEmpty { reasons.append("\(Names.list(truncated)) \(truncated.count == 1 ? "shows" : "show") only the first 64 bytes of config space, so ACS and port types are unknown") }
+        if !missing.isEmpty { reasons.append("\(Names.list(missing)) \(missing.count == 1 ? "has" : "have") no readable config file") }
+        let remedy = truncated.isEmpty
+            ? "capture the tree with `iommu-watch snapshot` as root on the machine, which copies every device's config"
+            : "run as root: the kernel shows only 64 bytes of config space to other users"
+        return (reasons.joined(separator: "; "), remedy)
     }
 
     /// Why the model puts this part in a group of its own.

@@ -10,9 +10,15 @@ public enum Reconciler {
 
     /// The same against a prediction the caller already has (`simulate` predicts from overridden inputs).
     public static func divergences(in snapshot: Snapshot, prediction: Prediction) -> [Divergence] {
-        var check = Check(snapshot: snapshot, prediction: prediction)
+        reconcile(snapshot, prediction: prediction).divergences
+    }
+
+    /// Divergences, and what could not be checked for lack of data (never counted as either).
+    public static func reconcile(_ snapshot: Snapshot, prediction: Prediction? = nil) -> (divergences: [Divergence], unverified: [Unverified]) {
+        var check = Check(snapshot: snapshot, prediction: prediction ?? Model.predict(snapshot))
         check.run()
-        return check.found.sorted { ($0.severity, $1.key) > ($1.severity, $0.key) }
+        let divergences = check.found.sorted { ($0.severity, $1.key) > ($1.severity, $0.key) }
+        return (divergences, check.unverified.sorted { ($0.group ?? -1, $0.question) < ($1.group ?? -1, $1.question) })
     }
 
     /// Divergences that exist only as a change between two consecutive snapshots: a group released while

@@ -3,7 +3,7 @@ import Reconcile
 
 /// The `scan --format json` document (schema: docs/json.md). Field names and order are stable.
 public enum ScanJSON {
-    public static func render(_ snapshot: Snapshot, divergences: [Divergence]) -> [UInt8] {
+    public static func render(_ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified] = []) -> [UInt8] {
         var json = JSONWriter(reservingCapacity: 1024 + snapshot.pciDevices.count * 320)
         let devices = Dictionary(snapshot.pciDevices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
         json.object { json in
@@ -57,6 +57,19 @@ public enum ScanJSON {
                     json.object { json in
                         json.field("path", error.path)
                         json.field("message", error.message)
+                    }
+                }
+            }
+            json.array("unverified") { json in
+                for item in unverified {
+                    json.object { json in
+                        json.field("group", item.group)
+                        json.array("slots") { json in
+                            for member in item.members { json.value(member.description) }
+                        }
+                        json.field("question", item.question)
+                        json.field("reason", item.reason)
+                        json.field("remedy", item.remedy)
                     }
                 }
             }

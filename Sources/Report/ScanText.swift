@@ -3,12 +3,12 @@ import Reconcile
 
 /// The `scan` text a person reads: a block per group, then divergences, then what could not be read.
 public enum ScanText {
-    public static func render(_ snapshot: Snapshot, divergences: [Divergence]) -> String {
-        TerminalText.lines(lines(snapshot, divergences: divergences))
+    public static func render(_ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified] = []) -> String {
+        TerminalText.lines(lines(snapshot, divergences: divergences, unverified: unverified))
     }
 
     /// The output as lines, before `TerminalText` makes each one safe for a terminal.
-    static func lines(_ snapshot: Snapshot, divergences: [Divergence]) -> [String] {
+    static func lines(_ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified]) -> [String] {
         var lines = header(snapshot)
         if snapshot.groups.isEmpty {
             lines.append("")
@@ -23,8 +23,15 @@ public enum ScanText {
             }
         }
         lines.append("")
+        if !unverified.isEmpty {
+            lines.append("Not verified (\(unverified.count)): data the rules need could not be read, so these are neither divergences nor known good:")
+            for item in unverified { lines.append("  " + item.sentence) }
+            lines.append("")
+        }
         if divergences.isEmpty {
-            lines.append("No divergences: what the kernel shows is what its rules predict.")
+            lines.append(unverified.isEmpty && snapshot.errors.isEmpty
+                ? "No divergences: what the kernel shows is what its rules predict."
+                : "No divergences in what could be checked; \(uncheckedSummary(unverified, snapshot)) could not be checked (see above and below).")
         } else {
             lines.append("Divergences (\(divergences.count)):")
             for divergence in divergences {
@@ -38,6 +45,14 @@ public enum ScanText {
             for error in snapshot.errors { lines.append("  \(error.path): \(error.message)") }
         }
         return lines
+    }
+
+    /// "2 groups and 5 files": what the last line says was left unchecked.
+    static func uncheckedSummary(_ unverified: [Unverified], _ snapshot: Snapshot) -> String {
+        var parts: [String] = []
+        if !unverified.isEmpty { parts.append("\(unverified.count) \(unverified.count == 1 ? "question" : "questions") about groups") }
+        if !snapshot.errors.isEmpty { parts.append("\(snapshot.errors.count) unreadable \(snapshot.errors.count == 1 ? "file" : "files")") }
+        return parts.joined(separator: " and ")
     }
 
     static func header(_ snapshot: Snapshot) -> [String] {

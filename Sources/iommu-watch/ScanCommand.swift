@@ -19,10 +19,10 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         let snapshot = try root.readSnapshot()
-        let divergences = Reconciler.divergences(in: snapshot)
+        let (divergences, unverified) = Reconciler.reconcile(snapshot)
         switch format {
-        case .json: StandardStreams.write(ScanJSON.render(snapshot, divergences: divergences))
-        case .text: StandardStreams.write(ScanText.render(snapshot, divergences: divergences))
+        case .json: StandardStreams.write(ScanJSON.render(snapshot, divergences: divergences, unverified: unverified))
+        case .text: StandardStreams.write(ScanText.render(snapshot, divergences: divergences, unverified: unverified))
         }
         if divergences.contains(where: { $0.severity >= failOn }) { throw ExitStatus.divergent }
     }

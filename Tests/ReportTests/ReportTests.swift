@@ -54,7 +54,9 @@ private let sample = Divergence(
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
         var withError = snapshot
         withError.errors = [ReadError(path: "p", kind: .missing)]
-        let json = try JSONSerialization.jsonObject(with: Data(ScanJSON.render(withError, divergences: [sample])))
+        let json = try JSONSerialization.jsonObject(with: Data(ScanJSON.render(withError, divergences: [sample], unverified: [
+            Unverified(group: 7, members: [PCIAddress("0000:00:0d.0")!], question: "q", reason: "r", remedy: "m"),
+        ])))
         #expect(fieldPaths(json) == documented)
     }
 

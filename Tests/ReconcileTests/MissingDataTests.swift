@@ -1,0 +1,51 @@
+import Foundation
+import IOMMUModel
+import IOMMUSnapshot
+import Reconcile
+import Testing
+
+/// Missing data is not evidence: where config space could not be read, the grouping rules are
+/// neither confirmed nor contradicted. Such groups are reported as unverified, with why and what to
+/// do, and never as a divergence.
+@Suite struct MissingDataTests {
+    /// Every capture that has a multi-device group, with its config files removed or cut to the 64
+    /// bytes an unprivileged reader gets.
+    static let captures = ["linux-61-intel", "linux-612-intel", "qemu-6.12-amd-default-2g-a"].filter { Fixtures.all.contains($0) }
+
+    static func withoutConfig(_ name: String, keepBytes: Int?) throws -> Snapshot {
+        try Fixtures.planted(from: name) { root in
+            let devices = root.appendingPathComponent("sys/bus/pci/devices")
+            for slot in try FileManager.default.contentsOfDirectory(atPath: devices.path) {
+                let config = root.appendingPathComponent(try Plant.deviceFolder(slot, in: root) + "/config")
+                if let keepBytes {
+                    let bytes = try Data(contentsOf: config).prefix(keepBytes)
+                    try? FileManager.default.removeItem(at: config)
+                    try bytes.write(to: config)
+                } else {
+                    try? FileManager.default.removeItem(at: config)
+                }
+            }
+        }
+    }
+
+    @Test(arguments: captures, [nil, 64])
+    func aTreeWithoutConfigSpaceYieldsNoDivergenceOnlyUnverifiedGroups(_ name: String, keepBytes: Int?) throws {
+        let snapshot = try Self.withoutConfig(name, keepBytes: keepBytes)
+        let (divergences, unverified) = Reconciler.reconcile(snapshot)
+        let membership = divergences.filter { ["group-membership-mismatch", "isolation-not-backed"].contains($0.kind.name) }
+        #expect(membership.isEmpty, "\(name): \(membership.map(\.message))")
+        #expect(!unverified.isEmpty, "\(name): multi-device groups cannot be checked without config space")
+        for item in unverified {
+            #expect(item.remedy.contains(keepBytes == nil ? "snapshot" : "run as root"), "\(item.sentence)")
+        }
+    }
+
+    @Test func functionsAboveZeroMakeTheirSlotMultifunctionWithoutAHeader() throws {
+        let snapshot = try Self.withoutConfig("linux-61-intel", keepBytes: nil)
+        let topology = Model.predict(snapshot).context.topology
+        for slot in ["0000:00:1f.0", "0000:00:1f.2", "0000:00:1f.3"] {
+            #expect(topology.isMultifunction(PCIAddress(slot)!), "\(slot)")
+        }
+        #expect(!topology.isMultifunction(PCIAddress("0000:00:02.0")!))
+    }
+}
