@@ -10,6 +10,8 @@ public enum PolicySource: Sendable, Hashable, CustomStringConvertible {
     case commandLine(String)
     /// A virtualised IOMMU that caches not-present entries (unit name, register bit).
     case virtualisedIOMMU(String)
+    /// What the ACPI tables say (DMAR flags, no table at all).
+    case firmware(String)
 
     public var description: String {
         switch self {
@@ -17,6 +19,26 @@ public enum PolicySource: Sendable, Hashable, CustomStringConvertible {
         case .distributionDefault(let what): what
         case .commandLine(let parameter): "`\(parameter)`"
         case .virtualisedIOMMU(let what): "virtualised IOMMU, \(what)"
+        case .firmware(let what): what
+        }
+    }
+}
+
+/// Whether the IOMMU driver comes up and translates DMA (docs/kernel-rules.md#p1), and what decided it.
+public enum TranslationState: Sendable, Hashable, CustomStringConvertible {
+    case on(PolicySource)
+    case off(PolicySource)
+    /// The rules depend on a setting the root does not show (no build configuration, unknown
+    /// distribution): the groups the kernel made are the only evidence.
+    case unknown(String)
+
+    public var isOff: Bool { if case .off = self { true } else { false } }
+
+    public var description: String {
+        switch self {
+        case .on(let source): "on (\(source))"
+        case .off(let source): "off (\(source))"
+        case .unknown(let why): "not predictable (\(why))"
         }
     }
 }
@@ -37,6 +59,8 @@ public struct DomainPolicy: Sendable, Hashable {
     public var intelGraphicsIdentityMap: Bool
     /// `intel_iommu=sm_on` / `sm_off`, when given.
     public var intelScalableMode: Bool?
+    /// Whether DMA translation comes up at all.
+    public var translation: TranslationState = .unknown("not derived")
 
     /// True when the policy itself asked for identity (`iommu=pt`, `iommu.passthrough=1`, a build default).
     public var askedForIdentity: Bool { globalType == .identity }
@@ -140,8 +164,70 @@ extension Model {
             strictSource = .virtualisedIOMMU(unit)
         }
         let type: DomainType = passthrough ? .identity : (rules.hasFlushQueueType && !strict ? .dmaFQ : .dma)
-        return DomainPolicy(globalType: type, passthroughSource: passthroughSource, isStrict: strict, strictSource: strictSource,
-                            disabledBy: disabledBy, intelGraphicsIdentityMap: graphicsIdentity, intelScalableMode: scalableMode)
+        var policy = DomainPolicy(globalType: type, passthroughSource: passthroughSource, isStrict: strict, strictSource: strictSource,
+                                  disabledBy: disabledBy, intelGraphicsIdentityMap: graphicsIdentity, intelScalableMode: scalableMode)
+        policy.translation = translation(for: snapshot, family: family, distribution: distribution)
+        return policy
+    }
+
+    /// Whether the IOMMU driver translates DMA (docs/kernel-rules.md#p1). `iommu=` is an early
+    /// parameter and `intel_iommu=`/`amd_iommu=` are handled after every early one, so their place on
+    /// the line does not matter; within `intel_iommu=` tokens apply left to right (`off,on` is on),
+    /// and `off` also refuses the firmware's opt-in for the rest of the boot.
+    static func translation(for snapshot: Snapshot, family: String?, distribution: String) -> TranslationState {
+        let parameters = snapshot.kernel.commandLine?.parameters ?? []
+        let config = snapshot.kernelConfig
+        func options(_ key: String) -> [(option: String, written: String)] {
+            parameters.filter { $0.key == key }.flatMap { parameter in
+                (parameter.value ?? "").split(separator: ",").map { (String($0), "\(key)=\(parameter.value ?? "")") }
+            }
+        }
+        let iommuOff = options("iommu").last { $0.option == "off" }
+        switch family {
+        case "intel-iommu":
+            if let config, config.isEnabled("CONFIG_INTEL_IOMMU") != true { return .off(.buildConfig("CONFIG_INTEL_IOMMU is not set")) }
+            // The build's default: upstream CONFIG_INTEL_IOMMU_DEFAULT_ON; Debian's patch adds
+            // _DEFAULT_ON_INTGPU_OFF (on, integrated graphics excepted) and _DEFAULT_OFF.
+            var state: TranslationState
+            if let config {
+                if config.isEnabled("CONFIG_INTEL_IOMMU_DEFAULT_ON") == true {
+                    state = .on(.buildConfig("CONFIG_INTEL_IOMMU_DEFAULT_ON=y"))
+                } else if config.isEnabled("CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF") == true {
+                    state = .on(.buildConfig("CONFIG_INTEL_IOMMU_DEFAULT_ON_INTGPU_OFF=y: on, integrated graphics excepted"))
+                } else {
+                    state = .off(.buildConfig("CONFIG_INTEL_IOMMU_DEFAULT_ON is not set, and the command line has no intel_iommu=on"))
+                }
+            } else if distribution == "Debian" {
+                state = .on(.distributionDefault("Debian's build: on, integrated graphics excepted"))
+            } else {
+                state = .unknown("the root has no build configuration, and the default differs between distributions")
+            }
+            var refusesOptIn = false
+            for (option, written) in options("intel_iommu") {
+                if option == "on" { state = .on(.commandLine(written)) }
+                if option == "off" {
+                    state = .off(.commandLine(written))
+                    refusesOptIn = true
+                }
+            }
+            if let iommuOff { state = .off(.commandLine(iommuOff.written)) }
+            // platform_optin_force_iommu(): firmware that asks for DMA protection of external-facing
+            // ports turns VT-d on whatever iommu= says, unless intel_iommu=off refused it.
+            if state.isOff, !refusesOptIn, let bytes = snapshot.firmware.dmar?.bytes, (try? DMARTableParser.parse(bytes))?.platformOptIn == true,
+               snapshot.pciDevices.contains(where: { $0.removable == .removable }) {
+                state = .on(.firmware("the DMAR table's platform opt-in flag, with an external-facing port"))
+            }
+            return state
+        case "amd-iommu":
+            if let config, config.isEnabled("CONFIG_AMD_IOMMU") != true { return .off(.buildConfig("CONFIG_AMD_IOMMU is not set")) }
+            if let off = options("amd_iommu").last(where: { $0.option == "off" }) { return .off(.commandLine(off.written)) }
+            if let iommuOff { return .off(.commandLine(iommuOff.written)) }
+            return .on(.firmware("the IVRS table: the AMD driver is on whenever one exists (amd_iommu=on is no option)"))
+        case nil:
+            return .off(.firmware("no ACPI DMAR or IVRS table declares an IOMMU"))
+        default:
+            return snapshot.groups.isEmpty ? .unknown("an IOMMU driver the model does not simulate") : .on(.firmware("its IOMMU groups exist"))
+        }
     }
 
     /// The first unit whose registers say it is emulated with not-present caching: Intel `cap` bit 7

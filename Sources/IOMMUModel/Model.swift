@@ -59,7 +59,7 @@ public struct ModelContext: Sendable {
     /// PCI devices an IOMMU translates for: those the kernel linked to a unit or a group. With the
     /// IOMMU disabled on the command line, none.
     public var coveredDevices: [PCIAddress] {
-        if policy.disabledBy != nil { return [] }
+        if policy.disabledBy != nil || policy.translation.isOff { return [] }
         return snapshot.pciDevices.filter { $0.iommu != nil || $0.iommuGroup != nil }.map(\.address)
     }
 

@@ -75,8 +75,8 @@ public struct Overrides: Sendable, Hashable {
     func reboot(_ snapshot: Snapshot, notes: inout [String]) -> Snapshot {
         var snapshot = snapshot
         let context = ModelContext(snapshot)
-        if let disabled = context.policy.disabledBy {
-            notes.append("`\(disabled)`: the kernel would create no IOMMU groups")
+        if context.policy.disabledBy != nil || context.policy.translation.isOff {
+            notes.append("DMA translation \(context.policy.translation): the kernel would create no IOMMU groups")
             snapshot.groups = []
             for index in snapshot.pciDevices.indices {
                 snapshot.pciDevices[index].iommuGroup = nil
@@ -94,7 +94,7 @@ public struct Overrides: Sendable, Hashable {
             snapshot.groups[index].type = .value(type, hasNewline: context.rules.typeAlwaysHasNewline || type != .dma)
             snapshot.groups[index].reservedRegions = context.regions(for: members).map(\.region)
         }
-        notes.append("rebooted with \(snapshot.kernel.release ?? "the same kernel") and `\(snapshot.kernel.commandLine?.raw ?? "")`: global policy \(context.policy.summary)")
+        notes.append("rebooted with \(snapshot.kernel.release ?? "the same kernel") and `\(snapshot.kernel.commandLine?.raw ?? "")`: DMA translation \(context.policy.translation); global policy \(context.policy.summary)")
         return snapshot
     }
 

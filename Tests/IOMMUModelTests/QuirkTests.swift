@@ -87,8 +87,8 @@ import Testing
 
     /// Groups of a small topology, as `Model.predictGroups` makes them.
     static func groups(_ devices: [PCIDevice], release: KernelVersion = KernelVersion(6, 12)) -> (Set<Set<String>>, [Merge]) {
-        var snapshot = Snapshot()
-        snapshot.kernel.release = "\(release.major).\(release.minor).0"
+        var snapshot = Snapshot(iommus: [IOMMUUnit(name: "dmar0", driver: .intel(capability: nil, extendedCapability: nil))])
+        snapshot.kernel = KernelInfo(release: "\(release.major).\(release.minor).0", version: release, commandLine: KernelCommandLine("intel_iommu=on"))
         snapshot.pciDevices = devices.map { device in
             var covered = device
             covered.iommu = "dmar0"
