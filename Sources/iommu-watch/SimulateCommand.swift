@@ -18,8 +18,11 @@ struct Simulate: ParsableCommand {
 
     @OptionGroup var root: RootOption
 
-    @Option(help: "Reboot with this kernel command line.")
+    @Option(help: "Reboot with this kernel command line, which replaces the whole current one.")
     var cmdline: String?
+
+    @Option(name: .customLong("append-cmdline"), help: "Reboot with these parameters added to the end of the current (or --cmdline's) command line.")
+    var appendCmdline: String?
 
     @Option(help: "Reboot into this kernel release (e.g. 6.12.0, 5.10.0-32-amd64).")
     var kernel: String?
@@ -37,8 +40,12 @@ struct Simulate: ParsableCommand {
     var format: OutputFormat = .text
 
     func run() throws {
-        let overrides = try parseOverrides()
+        var overrides = try parseOverrides()
         let snapshot = try root.readSnapshot()
+        if let appendCmdline {
+            let base = cmdline ?? snapshot.kernel.commandLine?.raw ?? ""
+            overrides.commandLine = base.isEmpty ? appendCmdline : base + " " + appendCmdline
+        }
         let outcome = SimulationOutcome(snapshot: snapshot, overrides: overrides)
         switch format {
         case .text: StandardStreams.write(outcome.text)
