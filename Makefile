@@ -95,7 +95,7 @@ uninstall:
 	if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog; fi
 	@echo "Left in place: $(SYSCONFDIR)/iommu-watch (your configuration)."
 
-## Host daemon tests (issue 5 a/b/c): private journald, notify listener, mutated real capture.
+## Host daemon tests: private journald, notify listener, mutated real capture.
 daemon-test: build
 	$(SWIFT) build
 	python3 Tests/Integration/test_notify.py
@@ -103,7 +103,7 @@ daemon-test: build
 	python3 Tests/Integration/test_hostile.py
 	Tests/Integration/journal.sh
 
-## The real systemd guest (issue 5 d): systemd-nspawn with the installed unit.
+## The real systemd guest: systemd-nspawn with the installed unit.
 guest-test: release
 	Tests/Integration/guest.sh
 
@@ -126,13 +126,13 @@ realkernel: release
 realkernel-capture: release
 	Tests/RealKernel/run --capture --binary $(BINARY)
 
-## The real systemd guest on a real kernel (issue 5 d): Debian bookworm + its 6.1 kernel under QEMU
+## The real systemd guest on a real kernel: Debian bookworm + its 6.1 kernel under QEMU
 ## with an emulated Intel IOMMU; QMP hotplug of an e1000e must show in the journal within 5 s.
 .PHONY: qemu-guest-test
 qemu-guest-test: release
 	Tests/Integration/qemu-guest.sh
 
-## ---- reliability (issue 6): fuzz above, chaos, soak; docs/reliability.md ----
+## ---- reliability: fuzz above, chaos, soak; docs/reliability.md ----
 ## make chaos: the release daemon on a capture mutated at random for CHAOS_SECONDS (default 600).
 ## make soak: SOAK_RESCANS rescans (or SOAK_SECONDS, whichever first) of the SOAK_TREE synthetic
 ## tree by the release daemon, RSS growth after warm-up <= 1 %; then ASan and TSan debug builds

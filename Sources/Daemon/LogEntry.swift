@@ -3,7 +3,7 @@ import Report
 import Systemd
 
 /// One message as the daemon means it: a sentence, a priority and the structured fields of
-/// product.md §4. The sink turns it into a journal entry or a stderr line.
+/// docs/daemon.md ("What is logged"). The sink turns it into a journal entry or a stderr line.
 public struct LogEntry: Sendable, Hashable {
     /// syslog priority, 0 (emerg) … 7 (debug).
     public var priority: Int

@@ -3,7 +3,7 @@ import Reconcile
 import Testing
 
 @Suite struct CatalogTests {
-    /// product.md §6: the first catalog; the spec's additions come on top.
+    /// The kinds the catalog started with; later kinds come on top.
     static let productCatalog = [
         "shared-identity-domain", "default-type-mismatch", "identity-dma-mask", "untrusted-identity", "group-type-conflict",
         "reserved-region-mismatch", "direct-region-assigned", "vfio-group-not-viable", "isolation-not-backed",
