@@ -74,8 +74,7 @@ install: release man
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf.d
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/iommu-watch.service > $(DESTDIR)$(UNITDIR)/iommu-watch.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/iommu-watch.service
-	$(BINARY) daemon --print-catalog > $(DESTDIR)$(CATALOGDIR)/iommu-watch-daemon.catalog
-	if [ -f systemd/iommu-watch.catalog ]; then install -m 0644 systemd/iommu-watch.catalog $(DESTDIR)$(CATALOGDIR)/; fi
+	install -m 0644 systemd/iommu-watch.catalog systemd/iommu-watch-daemon.catalog $(DESTDIR)$(CATALOGDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf ] || install -m 0644 systemd/iommu-watch.conf $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf
 	install -m 0644 $(MAN_OUT)/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d

@@ -45,11 +45,13 @@ let package = Package(
             .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
                          .when(platforms: [.linux], configuration: .release)),
         ]),
-        .testTarget(name: "IOMMUSnapshotTests", dependencies: ["IOMMUSnapshot", "CLinux"]),
-        .testTarget(name: "IOMMUModelTests", dependencies: ["IOMMUModel", "IOMMUSnapshot"]),
-        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "IOMMUModel", "IOMMUSnapshot"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUSnapshot"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconcile", "IOMMUSnapshot", "Systemd"]),
+        // What every test target shares: the package root and the captures under Tests/Fixtures.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "IOMMUSnapshotTests", dependencies: ["IOMMUSnapshot", "CLinux", "TestSupport"]),
+        .testTarget(name: "IOMMUModelTests", dependencies: ["IOMMUModel", "IOMMUSnapshot", "TestSupport"]),
+        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "IOMMUModel", "IOMMUSnapshot", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUSnapshot", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconcile", "IOMMUSnapshot", "Systemd", "TestSupport"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
     ],
     swiftLanguageModes: [.v6]

@@ -44,14 +44,4 @@ import Testing
         // A body line starting with "-- " would open a new entry in journald's parser.
         #expect(lines.filter { $0.hasPrefix("-- ") }.count == Catalog.all.count)
     }
-
-    /// The checked-in files must be what the catalog generates. Regenerate with
-    /// `iommu-watch catalog --write <package root>`.
-    @Test(arguments: Catalog.generatedFiles.map(\.path))
-    func generatedFileIsCurrent(_ path: String) throws {
-        let url = Fixtures.packageRoot.appendingPathComponent(path)
-        let onDisk = try String(contentsOf: url, encoding: .utf8)
-        let generated = try #require(Catalog.generatedFiles.first { $0.path == path }).render()
-        #expect(onDisk == generated, "\(path) is stale: run `iommu-watch catalog --write .` from the package root")
-    }
 }
