@@ -41,7 +41,7 @@ private let sample = Divergence(
         let output = temporaryFolder()
         try FileManager.default.createDirectory(atPath: output + "/something", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: output) }
-        #expect(throws: ReadError.self) { try recorder.write(to: output) }
+        #expect(throws: WriteError.self) { try recorder.write(to: output) }
     }
 
     @Test func theSchemaDocumentListsExactlyTheFieldsScanPrints() throws {
