@@ -158,12 +158,12 @@ public struct ACSQuirks: Sendable, Hashable {
     func answer(for device: PCIDevice) -> Answer? {
         guard device.vendorID == 0x8086, let id = device.deviceID, device.config?.express?.portType == .rootPort else { return nil }
         if Self.intelPCHRootPorts.contains(id) {
-            return Answer(enabled: true, name: "pci_quirk_intel_pch_acs (Intel PCH root port \(hex(UInt64(id), width: 4)))")
+            return Answer(enabled: true, name: "pci_quirk_intel_pch_acs (Intel PCH root port \(Hex.string(UInt64(id), width: 4)))")
         }
         // pci_quirk_intel_spt_pch_acs_match(): Sunrise/Union Point and later PCH root ports, whose ACS
         // registers sit at a non-standard offset.
         if [0xa110, 0xa290, 0xa2e0].contains(id & 0xfff0) {
-            return Answer(enabled: true, name: "pci_quirk_intel_spt_pch_acs (Intel PCH root port \(hex(UInt64(id), width: 4)))")
+            return Answer(enabled: true, name: "pci_quirk_intel_spt_pch_acs (Intel PCH root port \(Hex.string(UInt64(id), width: 4)))")
         }
         return nil
     }
