@@ -1,4 +1,5 @@
 import IOMMUSnapshot
+import JSON
 import Reconcile
 
 /// The `scan --format json` document (schema: docs/json.md). Field names and order are stable.

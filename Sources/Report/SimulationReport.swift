@@ -1,3 +1,4 @@
+import JSON
 import Reconcile
 
 /// `iommu-watch simulate`'s renderings of a `SimulationDiff`.
