@@ -74,8 +74,7 @@ install: release man
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf.d
 	sed 's|@BINDIR@|$(BINDIR)|g' systemd/iommu-watch.service > $(DESTDIR)$(UNITDIR)/iommu-watch.service
 	chmod 0644 $(DESTDIR)$(UNITDIR)/iommu-watch.service
-	$(BINARY) daemon --print-catalog > $(DESTDIR)$(CATALOGDIR)/iommu-watch-daemon.catalog
-	if [ -f systemd/iommu-watch.catalog ]; then install -m 0644 systemd/iommu-watch.catalog $(DESTDIR)$(CATALOGDIR)/; fi
+	install -m 0644 systemd/iommu-watch.catalog systemd/iommu-watch-daemon.catalog $(DESTDIR)$(CATALOGDIR)/
 	[ -e $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf ] || install -m 0644 systemd/iommu-watch.conf $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf
 	install -m 0644 $(MAN_OUT)/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
@@ -95,7 +94,7 @@ uninstall:
 	if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog; fi
 	@echo "Left in place: $(SYSCONFDIR)/iommu-watch (your configuration)."
 
-## Host daemon tests (issue 5 a/b/c): private journald, notify listener, mutated real capture.
+## Host daemon tests: private journald, notify listener, mutated real capture.
 daemon-test: build
 	$(SWIFT) build
 	python3 Tests/Integration/test_notify.py
@@ -103,7 +102,7 @@ daemon-test: build
 	python3 Tests/Integration/test_hostile.py
 	Tests/Integration/journal.sh
 
-## The real systemd guest (issue 5 d): systemd-nspawn with the installed unit.
+## The real systemd guest: systemd-nspawn with the installed unit.
 guest-test: release
 	Tests/Integration/guest.sh
 
@@ -126,13 +125,13 @@ realkernel: release
 realkernel-capture: release
 	Tests/RealKernel/run --capture --binary $(BINARY)
 
-## The real systemd guest on a real kernel (issue 5 d): Debian bookworm + its 6.1 kernel under QEMU
+## The real systemd guest on a real kernel: Debian bookworm + its 6.1 kernel under QEMU
 ## with an emulated Intel IOMMU; QMP hotplug of an e1000e must show in the journal within 5 s.
 .PHONY: qemu-guest-test
 qemu-guest-test: release
 	Tests/Integration/qemu-guest.sh
 
-## ---- reliability (issue 6): fuzz above, chaos, soak; docs/reliability.md ----
+## ---- reliability: fuzz above, chaos, soak; docs/reliability.md ----
 ## make chaos: the release daemon on a capture mutated at random for CHAOS_SECONDS (default 600).
 ## make soak: SOAK_RESCANS rescans (or SOAK_SECONDS, whichever first) of the SOAK_TREE synthetic
 ## tree by the release daemon, RSS growth after warm-up <= 1 %; then ASan and TSan debug builds

@@ -2,7 +2,8 @@
 // iommu-watch: reads the kernel's IOMMU groups, predicts them from the kernel's own rules,
 // and reports where the two diverge. Module boundaries (docs/architecture.md):
 //   IOMMUSnapshot (reader, parsers) <- IOMMUModel (pure) <- Reconcile (pure, catalog)
-//   Report (text/JSON rendering) ; Systemd (libsystemd face) ; Daemon (service loop) ; iommu-watch (CLI)
+//   JSON (writer, strict reader) <- Report (text/JSON rendering) ; Systemd (libsystemd face) ;
+//   Daemon (service loop) ; iommu-watch (CLI)
 import PackageDescription
 
 let package = Package(
@@ -26,16 +27,18 @@ let package = Package(
         .target(name: "IOMMUModel", dependencies: ["IOMMUSnapshot"]),
         // Predictions vs. snapshot -> divergences; the one catalog of divergence kinds.
         .target(name: "Reconcile", dependencies: ["IOMMUModel", "IOMMUSnapshot"]),
+        // A JSON writer and a strict reader, without Foundation: the scan's JSON and the daemon's state file.
+        .target(name: "JSON"),
         // Text and JSON renderings of a scan (the JSON schema of docs/json.md).
-        .target(name: "Report", dependencies: ["IOMMUSnapshot", "Reconcile"]),
+        .target(name: "Report", dependencies: ["IOMMUSnapshot", "Reconcile", "JSON"]),
         // Swift face of libsystemd.
         .target(name: "Systemd", dependencies: ["CSystemd"]),
         // The long-running service.
         .target(name: "Daemon", dependencies: [
-            "CLinux", "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Systemd",
+            "CLinux", "IOMMUSnapshot", "Reconcile", "Report", "Systemd", "JSON",
         ]),
         .executableTarget(name: "iommu-watch", dependencies: [
-            "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Daemon", "Systemd",
+            "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Daemon", "JSON",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], linkerSettings: [
             // Release only, for the daemon's resident memory (docs/performance.md): relative
@@ -45,11 +48,14 @@ let package = Package(
             .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
                          .when(platforms: [.linux], configuration: .release)),
         ]),
-        .testTarget(name: "IOMMUSnapshotTests", dependencies: ["IOMMUSnapshot", "CLinux"]),
-        .testTarget(name: "IOMMUModelTests", dependencies: ["IOMMUModel", "IOMMUSnapshot"]),
-        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "IOMMUModel", "IOMMUSnapshot"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUSnapshot"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconcile", "IOMMUSnapshot", "Systemd"]),
+        // What every test target shares: the package root and the captures under Tests/Fixtures.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "IOMMUSnapshotTests", dependencies: ["IOMMUSnapshot", "CLinux", "TestSupport"]),
+        .testTarget(name: "IOMMUModelTests", dependencies: ["IOMMUModel", "IOMMUSnapshot", "TestSupport"]),
+        .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "IOMMUModel", "IOMMUSnapshot", "TestSupport"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUSnapshot", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconcile", "IOMMUSnapshot", "Systemd", "JSON", "TestSupport"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
     ],
     swiftLanguageModes: [.v6]

@@ -17,7 +17,7 @@ public enum Files {
             self.errno = errno
             self.reason = reason
         }
-        public var description: String { "\(path): \(reason ?? String(cString: strerror(errno)))" }
+        public var description: String { "\(path): \(reason ?? Errno(errno).description)" }
     }
 
     /// The whole file, or nil when it does not exist. Only a regular file is opened: a FIFO in place
@@ -32,17 +32,20 @@ public enum Files {
             throw Failure(path: path, errno: EINVAL, reason: "not a regular file: \(RootFileSystem.typeName(mode)); not read")
         }
         guard fd >= 0 else {
-            if errno == ENOENT { return nil }
-            throw Failure(path: path, errno: errno)
+            let error = Errno.current
+            if error.rawValue == ENOENT { return nil }
+            throw Failure(path: path, errno: error.rawValue)
         }
         defer { close(fd) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16384)
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw Failure(path: path, errno: errno)
+            let count: Int
+            switch chunk.withUnsafeMutableBytes({ buffer in
+                Result { () throws(Errno) in try Syscalls.read(fd, into: buffer.baseAddress!, count: buffer.count) }
+            }) {
+            case .success(let read): count = read
+            case .failure(let error): throw Failure(path: path, errno: error.rawValue)
             }
             if count == 0 { return bytes }
             bytes.append(contentsOf: chunk[0..<count])
@@ -58,17 +61,12 @@ public enum Files {
 
     /// Names in a folder (no `.`/`..`), sorted; nil when the folder does not exist.
     public static func list(_ path: String) throws(Failure) -> [String]? {
-        guard let folder = opendir(path) else {
-            if errno == ENOENT { return nil }
-            throw Failure(path: path, errno: errno)
+        do throws(Errno) {
+            return try Syscalls.listFolder(path).sorted()
+        } catch {
+            if error.rawValue == ENOENT { return nil }
+            throw Failure(path: path, errno: error.rawValue)
         }
-        defer { closedir(folder) }
-        var names: [String] = []
-        while let entry = readdir(folder) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-            if name != "." && name != ".." { names.append(name) }
-        }
-        return names.sorted()
     }
 
     /// Replaces `path` atomically: readers see the old file or the new one, never half of one.
@@ -80,17 +78,12 @@ public enum Files {
         let temporary = (folder.isEmpty ? "" : folder + "/") + "." + name + ".tmp"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode)
         guard fd >= 0 else { throw Failure(path: temporary, errno: errno) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                let error = errno
-                close(fd)
-                unlink(temporary)
-                throw Failure(path: temporary, errno: error)
-            }
-            written += count
+        do throws(Errno) {
+            try Syscalls.writeAll(fd, bytes)
+        } catch {
+            close(fd)
+            unlink(temporary)
+            throw Failure(path: temporary, errno: error.rawValue)
         }
         fchmod(fd, mode)
         close(fd)
@@ -103,14 +96,7 @@ public enum Files {
 
     /// One line to fd 2, unbuffered (for messages before the log sink exists, or beside it).
     public static func writeStandardError(_ line: String) {
-        let bytes = Array((TerminalText.line(line) + "\n").utf8)
-        var written = 0
-        while written < bytes.count {
-            let count = bytes.withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress! + written, $0.count - written) }
-            if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return }
-            written += count
-        }
+        try? Syscalls.writeAll(STDERR_FILENO, Array((TerminalText.line(line) + "\n").utf8))
     }
 
     /// Creates the folder (not its parents) when missing.

@@ -3,7 +3,7 @@ import Report
 import Systemd
 
 /// One message as the daemon means it: a sentence, a priority and the structured fields of
-/// product.md §4. The sink turns it into a journal entry or a stderr line.
+/// docs/daemon.md ("What is logged"). The sink turns it into a journal entry or a stderr line.
 public struct LogEntry: Sendable, Hashable {
     /// syslog priority, 0 (emerg) … 7 (debug).
     public var priority: Int
@@ -47,26 +47,24 @@ public enum EntryRenderer {
         switch transition {
         case .divergenceAppeared(let divergence):
             guard config.shows(divergence) else { return nil }
-            entry = divergenceEntry(divergence, event: "appeared", message: divergence.message)
+            entry = divergenceEntry(divergence, .appeared, message: divergence.message)
         case .divergenceChanged(let divergence, let previous):
             guard config.shows(divergence) || config.shows(previous) else { return nil }
-            entry = divergenceEntry(divergence, event: "changed",
+            entry = divergenceEntry(divergence, .changed,
                                     message: divergence.message + " (Severity was \(previous.severity.rawValue), now \(divergence.severity.rawValue).)")
         case .divergenceResolved(let divergence):
             // Resolved only where the appearance was shown, so the pair stays a pair.
             guard config.shows(divergence) else { return nil }
-            entry = divergenceEntry(divergence, event: "resolved",
-                                    message: "Resolved: \(divergence.kind.name) \(subject(of: divergence)) no longer shows.")
-            entry.priority = Severity.info.syslogPriority
-            entry.fields[0] = JournalField("MESSAGE_ID", DaemonEvent.divergenceResolved.messageID)
+            entry = DaemonEvent.divergenceResolved.entry(
+                "Resolved: \(divergence.kind.name) \(subject(of: divergence)) no longer shows.", fields: divergenceFields(divergence))
         case .groupAdded(let group):
-            entry = groupEntry(.groupAdded, group, event: "group-added",
+            entry = groupEntry(.groupAdded, group,
                                message: "IOMMU group \(group.id) appeared with \(memberPhrase(group)).")
         case .groupRemoved(let group):
-            entry = groupEntry(.groupRemoved, group, event: "group-removed",
+            entry = groupEntry(.groupRemoved, group,
                                message: "IOMMU group \(group.id) with \(memberPhrase(group)) went away.")
         case .groupTypeChanged(let group, let previous):
-            entry = groupEntry(.groupTypeChanged, group, event: "group-type-changed",
+            entry = groupEntry(.groupTypeChanged, group,
                                message: "IOMMU group \(group.id) changed its default domain type from \(previous ?? "none") to \(group.type ?? "none").")
             entry.fields += [JournalField("DOMAIN_TYPE", group.type ?? "none"), JournalField("EXPECTED", previous ?? "none"),
                              JournalField("OBSERVED", group.type ?? "none")]
@@ -76,23 +74,15 @@ public enum EntryRenderer {
             case (let was?, nil): "PCI device \(slot) in IOMMU group \(group.id) was unbound from \(was)."
             default: "PCI device \(slot) in IOMMU group \(group.id) was rebound from \(previous ?? "none") to \(current ?? "none")."
             }
-            entry = LogEntry(priority: DaemonEvent.driverChanged.priority, message: sentence, fields: [
-                JournalField("MESSAGE_ID", DaemonEvent.driverChanged.messageID),
-                JournalField("IOMMU_WATCH_EVENT", "driver-changed"),
+            entry = DaemonEvent.driverChanged.entry(sentence, fields: [
                 JournalField("IOMMU_GROUP", String(group.id)), JournalField("PCI_SLOT", slot),
                 JournalField("EXPECTED", previous ?? "none"), JournalField("OBSERVED", current ?? "none"),
             ])
             if let type = group.type { entry.fields.append(JournalField("DOMAIN_TYPE", type)) }
         case .readErrorAppeared(let path, let why):
-            entry = LogEntry(priority: DaemonEvent.readError.priority, message: "Cannot read \(path): \(why).", fields: [
-                JournalField("MESSAGE_ID", DaemonEvent.readError.messageID), JournalField("IOMMU_WATCH_EVENT", "read-error"),
-                JournalField("IOMMU_WATCH_PATH", path),
-            ])
+            entry = DaemonEvent.readError.entry("Cannot read \(path): \(why).", fields: [JournalField("IOMMU_WATCH_PATH", path)])
         case .readErrorResolved(let path, _):
-            entry = LogEntry(priority: DaemonEvent.readErrorResolved.priority, message: "\(path) can be read again.", fields: [
-                JournalField("MESSAGE_ID", DaemonEvent.readErrorResolved.messageID), JournalField("IOMMU_WATCH_EVENT", "read-error-resolved"),
-                JournalField("IOMMU_WATCH_PATH", path),
-            ])
+            entry = DaemonEvent.readErrorResolved.entry("\(path) can be read again.", fields: [JournalField("IOMMU_WATCH_PATH", path)])
         }
         guard entry.priority <= config.minimumPriority || isDivergence(transition) else { return nil }
         if let kernel { entry.fields.append(JournalField("KERNEL", kernel)) }
@@ -107,23 +97,11 @@ public enum EntryRenderer {
         let groups = state.hasIOMMUGroups ? "\(state.groups.count) IOMMU groups" : "no IOMMU groups (the IOMMU is absent or disabled)"
         var message = "Watching \(groups) with \(state.pciDeviceCount) PCI devices"
         message += total == 0 ? "; no divergences." : "; \(total) divergences (\(bySeverity))."
-        var fields = [JournalField("MESSAGE_ID", DaemonEvent.started.messageID), JournalField("IOMMU_WATCH_EVENT", "started"),
-                      JournalField("IOMMU_WATCH_ROOT", root), JournalField("IOMMU_WATCH_GROUPS", String(state.groups.count)),
+        var fields = [JournalField("IOMMU_WATCH_ROOT", root), JournalField("IOMMU_WATCH_GROUPS", String(state.groups.count)),
                       JournalField("IOMMU_WATCH_DEVICES", String(state.pciDeviceCount))]
         fields += counts.map { JournalField("IOMMU_WATCH_" + $0.0.rawValue.uppercased() + "S", String($0.1)) }
         if let kernel = state.kernelRelease { fields.append(JournalField("KERNEL", kernel)) }
-        return LogEntry(priority: DaemonEvent.started.priority, message: message, fields: fields)
-    }
-
-    /// A lifecycle event without structured payload beyond `fields`.
-    public static func event(_ event: DaemonEvent, _ message: String, fields: [JournalField] = []) -> LogEntry {
-        LogEntry(priority: event.priority, message: message,
-                 fields: [JournalField("MESSAGE_ID", event.messageID), JournalField("IOMMU_WATCH_EVENT", event.name)] + fields)
-    }
-
-    /// `STATUS=` text: "12 groups, 0 divergences".
-    public static func status(_ state: ObservedState) -> String {
-        "\(state.groups.count) groups, \(state.divergences.count) divergences"
+        return DaemonEvent.started.entry(message, fields: fields)
     }
 
     // MARK: pieces
@@ -135,24 +113,29 @@ public enum EntryRenderer {
         }
     }
 
-    private static func divergenceEntry(_ divergence: Divergence, event: String, message: String) -> LogEntry {
-        var fields = [JournalField("MESSAGE_ID", divergence.kind.messageID), JournalField("IOMMU_WATCH_EVENT", event),
-                      JournalField("IOMMU_WATCH_DIVERGENCE", divergence.kind.name), JournalField("IOMMU_WATCH_KEY", divergence.key),
+    /// An appearance or a change: the kind's `MESSAGE_ID`, the divergence's severity.
+    private static func divergenceEntry(_ divergence: Divergence, _ event: DivergenceEvent, message: String) -> LogEntry {
+        let head = [JournalField("MESSAGE_ID", divergence.kind.messageID), JournalField("IOMMU_WATCH_EVENT", event.rawValue)]
+        return LogEntry(priority: divergence.severity.syslogPriority, message: message, fields: head + divergenceFields(divergence))
+    }
+
+    /// What identifies a divergence in its entries.
+    private static func divergenceFields(_ divergence: Divergence) -> [JournalField] {
+        var fields = [JournalField("IOMMU_WATCH_DIVERGENCE", divergence.kind.name), JournalField("IOMMU_WATCH_KEY", divergence.key),
                       JournalField("IOMMU_WATCH_SEVERITY", divergence.severity.rawValue)]
         if let group = divergence.group { fields.append(JournalField("IOMMU_GROUP", String(group))) }
         if let slot = divergence.slot { fields.append(JournalField("PCI_SLOT", slot.description)) }
         if let type = divergence.domainType { fields.append(JournalField("DOMAIN_TYPE", type.rawValue)) }
         if let expected = divergence.expected { fields.append(JournalField("EXPECTED", expected)) }
         if let observed = divergence.observed { fields.append(JournalField("OBSERVED", observed)) }
-        return LogEntry(priority: divergence.severity.syslogPriority, message: message, fields: fields)
+        return fields
     }
 
-    private static func groupEntry(_ event: DaemonEvent, _ group: GroupState, event name: String, message: String) -> LogEntry {
-        var fields = [JournalField("MESSAGE_ID", event.messageID), JournalField("IOMMU_WATCH_EVENT", name),
-                      JournalField("IOMMU_GROUP", String(group.id)), JournalField("IOMMU_WATCH_MEMBERS", group.members.joined(separator: " "))]
+    private static func groupEntry(_ event: DaemonEvent, _ group: GroupState, message: String) -> LogEntry {
+        var fields = [JournalField("IOMMU_GROUP", String(group.id)), JournalField("IOMMU_WATCH_MEMBERS", group.members.joined(separator: " "))]
         fields += group.pciSlots.map { JournalField("PCI_SLOT", $0) }
         if event != .groupTypeChanged, let type = group.type { fields.append(JournalField("DOMAIN_TYPE", type)) }
-        return LogEntry(priority: event.priority, message: message, fields: fields)
+        return event.entry(message, fields: fields)
     }
 
     private static func subject(of divergence: Divergence) -> String {

@@ -97,7 +97,7 @@ public final class LogSink: @unchecked Sendable {
             let lost = dropped
             pthread_mutex_unlock(mutex)
             if lost > 0 {
-                entry = EntryRenderer.event(.degraded, "\(lost) log entries were dropped while the journal was unavailable.",
+                entry = DaemonEvent.degraded.entry("\(lost) log entries were dropped while the journal was unavailable.",
                                             fields: [JournalField("IOMMU_WATCH_REASON", "\(lost) log entries dropped")])
             }
             let delivered = deliver(entry)

@@ -105,7 +105,7 @@ public final class Service {
             return 0
         } catch {
             let message = "Cannot read the root \(options.root): \(error.path): \(error.message)."
-            sink.submit([EntryRenderer.event(.readError, message, fields: [JournalField("IOMMU_WATCH_PATH", error.path)])])
+            sink.submit([DaemonEvent.readError.entry(message, fields: [JournalField("IOMMU_WATCH_PATH", error.path)])])
             // Say it on stderr too when the entry may have nowhere to go (no journal yet).
             if options.logTarget == .journal && !Journal.socketExists { Files.writeStandardError("iommu-watch: \(message)") }
             sink.flush(timeout: Microseconds.second)
@@ -229,9 +229,9 @@ public final class Service {
             config = fresh
             configFiles = files
             schedule.reconfigure(fresh, now: ServiceManager.monotonicMicroseconds())
-            sink?.submit([EntryRenderer.event(.reloaded, files.isEmpty ? "Reloaded the configuration: no file, built-in defaults." : "Reloaded the configuration from \(files.joined(separator: ", ")).")])
+            sink?.submit([DaemonEvent.reloaded.entry(files.isEmpty ? "Reloaded the configuration: no file, built-in defaults." : "Reloaded the configuration from \(files.joined(separator: ", ")).")])
         } catch {
-            sink?.submit([EntryRenderer.event(.configRejected, "Kept the old configuration: \(error).", fields: [
+            sink?.submit([DaemonEvent.configRejected.entry("Kept the old configuration: \(error).", fields: [
                 JournalField("CONFIG_FILE", error.file), JournalField("CONFIG_LINE", String(error.line)),
             ])])
         }
@@ -242,6 +242,6 @@ public final class Service {
     /// Logs a problem once until it goes away (callers remove the tag on success).
     private func degraded(_ tag: String, _ reason: String) {
         guard reported.insert(tag).inserted else { return }
-        sink?.submit([EntryRenderer.event(.degraded, "iommu-watch is degraded: \(reason).", fields: [JournalField("IOMMU_WATCH_REASON", reason)])])
+        sink?.submit([DaemonEvent.degraded.entry("iommu-watch is degraded: \(reason).", fields: [JournalField("IOMMU_WATCH_REASON", reason)])])
     }
 }

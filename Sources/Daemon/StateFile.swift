@@ -1,5 +1,5 @@
+import JSON
 import Reconcile
-import Report
 #if canImport(Glibc)
 import Glibc
 #endif

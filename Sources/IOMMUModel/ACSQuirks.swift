@@ -218,7 +218,7 @@ public struct ACSQuirks: Sendable, Hashable {
 
     private func answer(_ quirk: Quirk, for device: PCIDevice, flags: UInt16, in topology: PCITopology) -> Answer? {
         let id = device.deviceID ?? 0
-        let ids = "\(hex(UInt64(device.vendorID ?? 0), width: 4)):\(hex(UInt64(id), width: 4))"
+        let ids = "\(Hex.string(UInt64(device.vendorID ?? 0), width: 4)):\(Hex.string(UInt64(id), width: 4))"
         let portType = device.config?.express?.portType
         func decided(_ enabled: Bool, _ why: String) -> Answer { Answer(enabled: enabled, name: "\(quirk.rawValue): \(why)") }
         func granted(_ provided: UInt16, _ why: String) -> Answer { decided(Self.controlsEnabled(flags, provided), why) }

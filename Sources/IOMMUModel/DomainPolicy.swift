@@ -44,7 +44,7 @@ public enum TranslationState: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The kernel's global default domain type (`iommu_def_domain_type`) and whether DMA domains flush
-/// lazily, with the setting that decided each (kernel-semantics.md §B.1, rule 1).
+/// lazily, with the setting that decided each (docs/kernel-rules.md#d1).
 public struct DomainPolicy: Sendable, Hashable {
     /// `identity`, `DMA` or `DMA-FQ`.
     public var globalType: DomainType

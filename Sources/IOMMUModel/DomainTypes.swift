@@ -1,7 +1,7 @@
 import IOMMUSnapshot
 
 /// What one device asks of its group's default domain: the driver's `def_domain_type()` answer or the
-/// core's untrusted rule (kernel-semantics.md §B.2, §B.4; rules 6, 9, 11, 24).
+/// core's untrusted rule (docs/kernel-rules.md#d2, #d3).
 public struct DeviceTypeNeed: Sendable, Hashable {
     public var device: PCIAddress
     /// `identity` or `DMA`; nil: no preference (the driver returned 0).

@@ -1,7 +1,7 @@
 import IOMMUSnapshot
 
 /// Which of the kernel's IOMMU rules a release follows. One property per rule that changed between
-/// releases, each citing where it comes from (kernel-semantics.md section, function, commit). A release
+/// releases, each citing where it comes from (a docs/kernel-rules.md section, function, commit). A release
 /// we cannot parse is treated as the newest line we know, and says so.
 public struct KernelRules: Sendable, Hashable {
     public let version: KernelVersion
@@ -45,7 +45,7 @@ public struct KernelRules: Sendable, Hashable {
     /// `type` ends with a newline for every value ("iommu: Add missing new line for dma type", 5.3).
     public var typeAlwaysHasNewline: Bool { atLeast(5, 3) }
 
-    /// How a group's members' wishes become one type (kernel-semantics.md §B.3).
+    /// How a group's members' wishes become one type (docs/kernel-rules.md#d3).
     public enum GroupResolution: Sendable, Hashable {
         /// ≤5.7: the default domain is allocated with the global type when the first device joins.
         case firstDevice
@@ -61,7 +61,7 @@ public struct KernelRules: Sendable, Hashable {
         return atLeast(6, 5) ? .identityWins : .conflictFallsBackToDefault
     }
 
-    /// Writing `type` (kernel-semantics.md §A.2, rule 22).
+    /// Writing `type` (docs/kernel-rules.md#t2).
     public enum TypeWrite: Sendable, Hashable {
         /// ≤5.10: mode 0444.
         case readOnly
@@ -88,7 +88,7 @@ public struct KernelRules: Sendable, Hashable {
     /// (`device_def_domain_type()`: `!ecap_pass_through(iommu->ecap)`).
     public var intelNeedsPassThroughForIdentity: Bool { atLeast(6, 12) }
 
-    /// How Intel's identity domain is held (kernel-semantics.md §C.1).
+    /// How Intel's identity domain is held (docs/kernel-rules.md#i1).
     public var intelIdentityDomain: IdentityDomainObject {
         if !atLeast(5, 3) { return .driverInternal }
         return atLeast(6, 12) ? .staticGlobal(name: "identity_domain") : .sharedAllocated(name: "si_domain")
@@ -101,7 +101,7 @@ public struct KernelRules: Sendable, Hashable {
         atLeast(6, 13) ? .staticGlobal(name: "identity_domain") : .perGroup
     }
 
-    /// Who refuses to give a group with a `direct` region to VFIO (kernel-semantics.md §C.2).
+    /// Who refuses to give a group with a `direct` region to VFIO (docs/kernel-rules.md#v1).
     /// ≤6.5 only Intel, for RMRR-locked devices; 6.6+ the core for any `direct` region
     /// (a48ce36e2786 "iommu: Prevent RESV_DIRECT devices from blocking domains").
     public var coreRefusesDirectRegionsForVFIO: Bool { atLeast(6, 6) }
@@ -121,7 +121,7 @@ public struct KernelRules: Sendable, Hashable {
 
     /// Whether any release frees a shared identity domain while other groups use it. None does: the
     /// pointer guard in `intel_iommu_domain_free()` shipped in the same 5.3 patch that shared
-    /// `si_domain`, and 6.12's static domain is never freed (kernel-semantics.md rule 26).
+    /// `si_domain`, and 6.12's static domain is never freed (docs/kernel-rules.md#i1).
     public var protectsSharedIdentityDomain: Bool { true }
 
     /// `removable` exists for PCI devices (5.12+).

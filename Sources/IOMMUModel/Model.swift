@@ -132,7 +132,7 @@ public struct Prediction: Sendable {
     public func group(containing address: PCIAddress) -> PredictedGroup? { groups.first { $0.members.contains(address) } }
 
     /// Which identity groups share one domain object, per driver family, and whether this release
-    /// keeps that object alive while groups come and go (kernel-semantics.md §C.1, rule 26).
+    /// keeps that object alive while groups come and go (docs/kernel-rules.md#i1).
     /// `identityGroups` are member sets of the groups whose type is identity (observed or predicted,
     /// as the caller decides).
     public func identityStructure(identityGroups: [[PCIAddress]]) -> [IdentityDomainShare] {

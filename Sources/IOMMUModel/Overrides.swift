@@ -125,7 +125,7 @@ public struct Overrides: Sendable, Hashable {
         return snapshot
     }
 
-    /// A write to a group's `type`, checked against the release's rules (kernel-semantics.md §A.2, rule 22).
+    /// A write to a group's `type`, checked against the release's rules (docs/kernel-rules.md#t2).
     func apply(_ write: TypeWrite, to snapshot: Snapshot, notes: inout [String]) -> Snapshot {
         guard let index = snapshot.groups.firstIndex(where: { $0.id == write.group }) else {
             notes.append("--set-type: group \(write.group) does not exist")

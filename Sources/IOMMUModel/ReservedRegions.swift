@@ -34,7 +34,7 @@ extension ModelContext {
     static let msiWindow = (start: UInt64(0xfee0_0000), end: UInt64(0xfeef_ffff))
     static let hyperTransport = (start: UInt64(0xfd_0000_0000), end: UInt64(0xff_ffff_ffff))
 
-    /// One device's `get_resv_regions()` answer, per driver and release (kernel-semantics.md §E, rules 19–20).
+    /// One device's `get_resv_regions()` answer, per driver and release (docs/kernel-rules.md#r1).
     public func regions(of address: PCIAddress) -> [(ReservedRegion, RegionSource)] {
         var result: [(ReservedRegion, RegionSource)] = []
         let device = topology.device(address)

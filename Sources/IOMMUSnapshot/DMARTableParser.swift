@@ -126,7 +126,7 @@ public enum DMARTableParser {
             case 1: // RMRR: reserved, segment, base, limit, scopes from 24.
                 guard length >= 24 else { throw ParseError("RMRR at \(offset) is \(length) bytes; at least 24") }
                 let base = reader.u64(offset + 8), limit = reader.u64(offset + 16)
-                guard base <= limit else { throw ParseError("RMRR at \(offset) ends (\(hex(limit, width: 1))) before it starts (\(hex(base, width: 1)))") }
+                guard base <= limit else { throw ParseError("RMRR at \(offset) ends (\(Hex.string(limit, width: 1))) before it starts (\(Hex.string(base, width: 1)))") }
                 reserved.append(DMARTable.ReservedMemory(
                     segment: reader.u16(offset + 6), base: base, limit: limit,
                     scopes: try scopes(bytes, from: offset + 24, to: offset + length)))

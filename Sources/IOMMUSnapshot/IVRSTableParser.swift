@@ -100,7 +100,7 @@ public enum IVRSTableParser {
             switch type {
             case 0x10, 0x11, 0x40:
                 let entriesStart = type == 0x10 ? 24 : 40
-                guard length >= entriesStart else { throw ParseError("IVHD type 0x\(hex(UInt64(type), width: 2)) at \(offset) is \(length) bytes; at least \(entriesStart)") }
+                guard length >= entriesStart else { throw ParseError("IVHD type 0x\(Hex.string(UInt64(type), width: 2)) at \(offset) is \(length) bytes; at least \(entriesStart)") }
                 hardware.append(IVRSTable.HardwareDefinition(
                     type: type, flags: bytes[offset + 1], deviceID: reader.u16(offset + 4), segment: reader.u16(offset + 16),
                     registerBase: reader.u64(offset + 8),
@@ -144,7 +144,7 @@ public enum IVRSTableParser {
                 guard offset + 22 <= end else { throw ParseError("ACPI HID entry at \(offset) is cut short") }
                 length = 22 + Int(bytes[offset + 21])
             } else {
-                throw ParseError("IVHD entry type 0x\(hex(UInt64(type), width: 2)) at \(offset) has no defined length")
+                throw ParseError("IVHD entry type 0x\(Hex.string(UInt64(type), width: 2)) at \(offset) has no defined length")
             }
             guard offset + length <= end else { throw ParseError("IVHD entry at \(offset) runs past its block") }
             let device = reader.u16(offset + 1)

@@ -31,19 +31,7 @@ public struct PCIAddress: Sendable, Hashable, Comparable, Codable, CustomStringC
         let domainLength = count - 8
         guard bytes[domainLength] == 0x3a, bytes[domainLength + 3] == 0x3a, bytes[domainLength + 6] == 0x2e else { return nil }
         func hexValue(_ range: Range<Int>) -> UInt32? {
-            var value: UInt32 = 0
-            for index in range {
-                let byte = bytes[index]
-                let digit: UInt8
-                switch byte {
-                case 0x30...0x39: digit = byte - 0x30
-                case 0x61...0x66: digit = byte - 0x61 + 10
-                case 0x41...0x46: digit = byte - 0x41 + 10
-                default: return nil
-                }
-                value = value << 4 | UInt32(digit)
-            }
-            return value
+            Hex.value(bytes[range], upperCase: true).map(UInt32.init)
         }
         guard let domain = hexValue(0..<domainLength),
               let bus = hexValue(domainLength + 1..<domainLength + 3),
@@ -58,19 +46,19 @@ public struct PCIAddress: Sendable, Hashable, Comparable, Codable, CustomStringC
         // Built byte by byte: it is printed for every device of every scan.
         var bytes: [UInt8] = []
         bytes.reserveCapacity(16)
-        appendHex(UInt64(domain), width: 4, to: &bytes)
+        Hex.append(UInt64(domain), width: 4, to: &bytes)
         bytes.append(0x3a)
-        appendHex(UInt64(bus), width: 2, to: &bytes)
+        Hex.append(UInt64(bus), width: 2, to: &bytes)
         bytes.append(0x3a)
-        appendHex(UInt64(device), width: 2, to: &bytes)
+        Hex.append(UInt64(device), width: 2, to: &bytes)
         bytes.append(0x2e)
-        appendHex(UInt64(function), width: 1, to: &bytes)
+        Hex.append(UInt64(function), width: 1, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The slot without its function: `0000:00:1f`.
     public var slot: String {
-        hex(UInt64(domain), width: 4) + ":" + hex(UInt64(bus), width: 2) + ":" + hex(UInt64(device), width: 2)
+        Hex.string(UInt64(domain), width: 4) + ":" + Hex.string(UInt64(bus), width: 2) + ":" + Hex.string(UInt64(device), width: 2)
     }
 
     /// Same domain, bus and device number: functions of one physical slot.
@@ -83,23 +71,5 @@ public struct PCIAddress: Sendable, Hashable, Comparable, Codable, CustomStringC
 
     public static func < (lhs: PCIAddress, rhs: PCIAddress) -> Bool {
         (lhs.domain, lhs.bus, lhs.device, lhs.function) < (rhs.domain, rhs.bus, rhs.device, rhs.function)
-    }
-}
-
-/// Lower-case hex, zero-padded to at least `width` digits (the kernel's `%0Nx`).
-public func hex(_ value: UInt64, width: Int) -> String {
-    var bytes: [UInt8] = []
-    bytes.reserveCapacity(max(width, 16))
-    appendHex(value, width: width, to: &bytes)
-    return String(decoding: bytes, as: UTF8.self)
-}
-
-/// Appends `value` as lower-case hex, zero-padded to at least `width` digits.
-func appendHex(_ value: UInt64, width: Int, to bytes: inout [UInt8]) {
-    let digits = value == 0 ? 1 : (64 - value.leadingZeroBitCount + 3) / 4
-    let count = max(digits, width)
-    for shift in stride(from: (count - 1) * 4, through: 0, by: -4) {
-        let nibble = UInt8(truncatingIfNeeded: shift >= 64 ? 0 : value >> UInt64(shift)) & 0x0f
-        bytes.append(nibble < 10 ? 0x30 + nibble : 0x57 + nibble)
     }
 }

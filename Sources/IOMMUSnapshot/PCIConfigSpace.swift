@@ -133,6 +133,6 @@ public enum PCIConfigSpaceParser {
 
 extension String {
     init(format16 value: UInt16, prefix: String) {
-        self = prefix + "0x" + hex(UInt64(value), width: 4)
+        self = prefix + "0x" + Hex.string(UInt64(value), width: 4)
     }
 }

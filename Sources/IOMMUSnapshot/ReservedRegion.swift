@@ -34,5 +34,5 @@ public struct ReservedRegion: Sendable, Hashable, Codable {
     public var kernelLine: String { "\(ReservedRegion.format(start)) \(ReservedRegion.format(end)) \(type.rawValue)" }
 
     /// `0x` and 16 lower-case hex digits, as the kernel prints addresses here.
-    public static func format(_ address: UInt64) -> String { "0x" + hex(address, width: 16) }
+    public static func format(_ address: UInt64) -> String { "0x" + Hex.string(address, width: 16) }
 }

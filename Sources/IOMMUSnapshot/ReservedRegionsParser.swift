@@ -25,16 +25,7 @@ public enum ReservedRegionsParser {
 
     private static func address(_ field: ArraySlice<UInt8>) -> UInt64? {
         guard field.count == 18, field.first == 0x30, field[field.startIndex + 1] == 0x78 else { return nil }
-        var value: UInt64 = 0
-        for byte in field.dropFirst(2) {
-            let digit: UInt8
-            switch byte {
-            case 0x30...0x39: digit = byte - 0x30
-            case 0x61...0x66: digit = byte - 0x61 + 10
-            default: return nil
-            }
-            value = value << 4 | UInt64(digit)
-        }
-        return value
+        // The kernel prints lower case (`%016llx`).
+        return Hex.value(field.dropFirst(2), upperCase: false)
     }
 }

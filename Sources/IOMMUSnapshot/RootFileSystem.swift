@@ -206,11 +206,11 @@ public final class RootFileSystem {
         let capacity = min(limit, Self.bufferSize) + 1
         var total = 0
         while true {
-            let count = read(descriptor, buffer.baseAddress! + total, capacity - total)
-            if count < 0 {
-                let error = errno
-                if error == EINTR { continue }
-                return .failure(ReadError(path: path(), kind: Self.kind(error)))
+            let count: Int
+            do throws(Errno) {
+                count = try Syscalls.read(descriptor, into: buffer.baseAddress! + total, count: capacity - total)
+            } catch {
+                return .failure(ReadError(path: path(), kind: Self.kind(error.rawValue)))
             }
             if count == 0 { break }
             total += count
@@ -220,23 +220,11 @@ public final class RootFileSystem {
     }
 
     fileprivate func list(descriptor: Int32, path: String) -> Result<[String]?, ReadError> {
-        guard let stream = fdopendir(descriptor) else {
-            let error = errno
-            close(descriptor)
-            return .failure(ReadError(path: path, kind: Self.kind(error)))
-        }
-        defer { closedir(stream) }
-        var names: [String] = []
-        while true {
-            errno = 0
-            guard let entry = readdir(stream) else {
-                if errno != 0 { return .failure(ReadError(path: path, kind: Self.kind(errno))) }
-                break
-            }
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
-            }
-            if name != "." && name != ".." { names.append(name) }
+        var names: [String]
+        do throws(Errno) {
+            names = try Syscalls.listFolder(descriptor: descriptor)
+        } catch {
+            return .failure(ReadError(path: path, kind: Self.kind(error.rawValue)))
         }
         names.sort()
         recorder?.folder(path)

@@ -26,21 +26,22 @@ public final class TreeRecorder: ReadRecorder {
 
     /// Writes the recorded tree under `output`, which must not exist or be an empty folder.
     /// Files are written 0444 as sysfs shows most attributes; links stay links.
-    public func write(to output: String) throws(ReadError) {
+    public func write(to output: String) throws(WriteError) {
         var status = stat()
         if stat(output, &status) == 0 {
-            guard status.st_mode & S_IFMT == S_IFDIR else { throw ReadError(path: output, kind: .malformed(reason: "exists and is not a folder")) }
-            guard let folder = opendir(output) else { throw ReadError(path: output, kind: RootFileSystem.kind(errno)) }
-            defer { closedir(folder) }
-            while let entry = readdir(folder) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-                if name != "." && name != ".." { throw ReadError(path: output, kind: .malformed(reason: "is not empty; refusing to mix a snapshot into it")) }
+            guard status.st_mode & S_IFMT == S_IFDIR else { throw WriteError(path: output, kind: .refused(reason: "exists and is not a folder")) }
+            let names: [String]
+            do throws(Errno) {
+                names = try Syscalls.listFolder(output)
+            } catch {
+                throw WriteError(path: output, kind: .system(error))
             }
+            if !names.isEmpty { throw WriteError(path: output, kind: .refused(reason: "is not empty; refusing to mix a snapshot into it")) }
         } else {
             try Self.makeFolders(output)
         }
         var madeFolders: Set<String> = [""]
-        func ensureParent(of path: String) throws(ReadError) {
+        func ensureParent(of path: String) throws(WriteError) {
             let parent = RootFileSystem.split(path).parent
             guard !madeFolders.contains(parent) else { return }
             try Self.makeFolders(output + "/" + parent)
@@ -64,31 +65,30 @@ public final class TreeRecorder: ReadRecorder {
             case .link(let path, let target):
                 guard written.insert(path).inserted else { continue }
                 try ensureParent(of: path)
-                guard symlink(target, output + "/" + path) == 0 else { throw ReadError(path: path, kind: RootFileSystem.kind(errno)) }
+                guard symlink(target, output + "/" + path) == 0 else { throw WriteError(path: path, kind: .system(.current)) }
             }
         }
     }
 
-    static func makeFolders(_ path: String) throws(ReadError) {
+    static func makeFolders(_ path: String) throws(WriteError) {
         var current = path.hasPrefix("/") ? "" : "."
         for component in path.split(separator: "/") {
             current += "/" + component
-            if mkdir(current, 0o755) != 0 && errno != EEXIST { throw ReadError(path: current, kind: RootFileSystem.kind(errno)) }
+            if mkdir(current, 0o755) != 0 {
+                let error = Errno.current
+                if error.rawValue != EEXIST { throw WriteError(path: current, kind: .system(error)) }
+            }
         }
     }
 
-    static func writeFile(_ path: String, _ bytes: [UInt8]) throws(ReadError) {
+    static func writeFile(_ path: String, _ bytes: [UInt8]) throws(WriteError) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
-        guard descriptor >= 0 else { throw ReadError(path: path, kind: RootFileSystem.kind(errno)) }
+        guard descriptor >= 0 else { throw WriteError(path: path, kind: .system(.current)) }
         defer { close(descriptor) }
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw ReadError(path: path, kind: RootFileSystem.kind(errno))
-            }
-            offset += count
+        do throws(Errno) {
+            try Syscalls.writeAll(descriptor, bytes)
+        } catch {
+            throw WriteError(path: path, kind: .system(error))
         }
     }
 }

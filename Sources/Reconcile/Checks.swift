@@ -163,7 +163,7 @@ struct Check {
                 domainType: decision.type, expected: decision.conflicting.compactMap { $0.type?.rawValue }.joined(separator: "+"), observed: group.type.domainType?.rawValue)
         }
         guard case .value(let observed, let newline) = group.type else { return }
-        // Strings this release cannot print (rule 3).
+        // Strings this release cannot print (docs/kernel-rules.md#t1).
         var impossible: String?
         if observed == .dmaFQ && !rules.hasFlushQueueType {
             impossible = "DMA-FQ does not exist before 5.15"

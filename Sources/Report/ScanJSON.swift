@@ -1,4 +1,5 @@
 import IOMMUSnapshot
+import JSON
 import Reconcile
 
 /// The `scan --format json` document (schema: docs/json.md). Field names and order are stable.
@@ -39,9 +40,9 @@ public enum ScanJSON {
                                 json.object { json in
                                     json.field("slot", member.name)
                                     json.field("bus", member.bus)
-                                    json.field("vendor", device?.vendorID.map { "0x" + hex(UInt64($0), width: 4) })
-                                    json.field("device", device?.deviceID.map { "0x" + hex(UInt64($0), width: 4) })
-                                    json.field("class", device?.classCode.map { "0x" + hex(UInt64($0), width: 6) })
+                                    json.field("vendor", device?.vendorID.map { "0x" + Hex.string(UInt64($0), width: 4) })
+                                    json.field("device", device?.deviceID.map { "0x" + Hex.string(UInt64($0), width: 4) })
+                                    json.field("class", device?.classCode.map { "0x" + Hex.string(UInt64($0), width: 6) })
                                     json.field("driver", device?.driver)
                                     json.field("dmaMaskBits", device?.dmaMaskBits)
                                     json.field("removable", device?.removable?.rawValue)

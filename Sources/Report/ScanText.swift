@@ -81,7 +81,7 @@ public enum ScanText {
                 lines.append("  \(member.name)  (\(member.bus) device)")
                 continue
             }
-            let ids = (device.vendorID.map { hex(UInt64($0), width: 4) } ?? "????") + ":" + (device.deviceID.map { hex(UInt64($0), width: 4) } ?? "????")
+            let ids = (device.vendorID.map { Hex.string(UInt64($0), width: 4) } ?? "????") + ":" + (device.deviceID.map { Hex.string(UInt64($0), width: 4) } ?? "????")
             let className = device.classCode.map(PCIClassName.name(of:)) ?? "unknown class"
             lines.append("  \(member.name)  \(ids)  \(className.padded(to: 32)) \(device.driver ?? "(no driver)")")
         }

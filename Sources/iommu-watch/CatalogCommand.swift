@@ -2,15 +2,19 @@ import ArgumentParser
 import Daemon
 import Reconcile
 
-/// `iommu-watch catalog --journal|--markdown`: prints a generated catalog file; `--write ROOT` writes
-/// both into a package tree (`systemd/iommu-watch.catalog`, `docs/divergences.md`).
+/// `iommu-watch catalog --journal|--daemon|--markdown`: prints a generated catalog file; `--write ROOT`
+/// writes every one into a package tree (`GeneratedFiles.all`: `systemd/iommu-watch.catalog`,
+/// `systemd/iommu-watch-daemon.catalog`, `docs/divergences.md`).
 struct CatalogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog",
-        abstract: "Print the divergence catalog as a journald message catalog or as Markdown.")
+        abstract: "Print the divergence catalog as a journald message catalog or as Markdown, or the daemon's message catalog.")
 
     @Flag(help: "The journald message catalog (systemd/iommu-watch.catalog).")
     var journal = false
+
+    @Flag(help: "The daemon's journald message catalog (systemd/iommu-watch-daemon.catalog).")
+    var daemon = false
 
     @Flag(help: "The documentation page (docs/divergences.md).")
     var markdown = false
@@ -20,7 +24,7 @@ struct CatalogCommand: ParsableCommand {
 
     func run() throws {
         if let write {
-            for file in Catalog.generatedFiles {
+            for file in GeneratedFiles.all {
                 // Every missing folder on the way (mkdir -p), then an atomic replace (a temporary file
                 // renamed over the old one).
                 let path = write + "/" + file.path
@@ -31,7 +35,11 @@ struct CatalogCommand: ParsableCommand {
             }
             return
         }
-        guard journal != markdown else { throw ValidationError("give exactly one of --journal, --markdown (or --write ROOT)") }
-        StandardStreams.write(journal ? Catalog.journalCatalog() : Catalog.markdown())
+        switch (journal, daemon, markdown) {
+        case (true, false, false): StandardStreams.write(Catalog.journalCatalog())
+        case (false, true, false): StandardStreams.write(DaemonEvent.catalogFile)
+        case (false, false, true): StandardStreams.write(Catalog.markdown())
+        default: throw ValidationError("give exactly one of --journal, --daemon, --markdown (or --write ROOT)")
+        }
     }
 }

@@ -41,14 +41,7 @@ struct DaemonCommand: ParsableCommand {
     @Flag(help: "Check the configuration, print what it resolves to, and exit.")
     var checkConfig = false
 
-    @Flag(help: .hidden)
-    var printCatalog = false
-
     func run() throws {
-        if printCatalog {
-            print(DaemonEvent.catalog, terminator: "")
-            return
-        }
         let loader = ConfigLoader(path: config)
         let loaded: DaemonConfig
         let files: [String]

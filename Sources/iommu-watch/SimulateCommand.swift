@@ -46,10 +46,10 @@ struct Simulate: ParsableCommand {
             let base = cmdline ?? snapshot.kernel.commandLine?.raw ?? ""
             overrides.commandLine = base.isEmpty ? appendCmdline : base + " " + appendCmdline
         }
-        let outcome = SimulationOutcome(snapshot: snapshot, overrides: overrides)
+        let diff = SimulationDiff(snapshot: snapshot, overrides: overrides)
         switch format {
-        case .text: StandardStreams.write(outcome.text)
-        case .json: StandardStreams.write(outcome.json + [0x0a])
+        case .text: StandardStreams.write(SimulationReport.text(diff))
+        case .json: StandardStreams.write(SimulationReport.json(diff) + [0x0a])
         }
     }
 
@@ -77,63 +77,5 @@ struct Simulate: ParsableCommand {
     static func slot(_ text: String) throws -> PCIAddress {
         if let address = PCIAddress(text) ?? PCIAddress("0000:" + text) { return address }
         throw ValidationError("\(text) is not a PCI address (0000:00:1f.2)")
-    }
-}
-
-/// Before and after, and what changed between them, keyed by the divergences' stable keys.
-struct SimulationOutcome {
-    let notes: [String]
-    let appear: [Divergence]
-    let disappear: [Divergence]
-    let changed: [(before: Divergence, after: Divergence)]
-    let unchanged: [Divergence]
-
-    init(snapshot: Snapshot, overrides: Overrides) {
-        let (simulated, notes) = overrides.apply(to: snapshot)
-        let before = Reconciler.divergences(in: snapshot)
-        let after = Reconciler.divergences(in: simulated) + Reconciler.transitions(from: snapshot, to: simulated)
-        let beforeByKey = Dictionary(before.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
-        let afterKeys = Set(after.map(\.key))
-        self.notes = notes
-        self.appear = after.filter { beforeByKey[$0.key] == nil }
-        self.disappear = before.filter { !afterKeys.contains($0.key) }
-        let kept = after.compactMap { divergence in beforeByKey[divergence.key].map { (before: $0, after: divergence) } }
-        self.changed = kept.filter { $0.before.severity != $0.after.severity || $0.before.message != $0.after.message }
-        self.unchanged = kept.filter { $0.before.severity == $0.after.severity && $0.before.message == $0.after.message }.map(\.after)
-    }
-
-    var text: String {
-        var lines = notes.map { "• " + $0 }
-        func section(_ title: String, _ items: [Divergence], sign: String) {
-            lines.append("")
-            lines.append("\(title) (\(items.count))")
-            for item in items { lines.append("  \(sign) [\(item.severity.rawValue)] \(item.kind.name): \(item.message)") }
-        }
-        section("would appear", appear, sign: "+")
-        section("would disappear", disappear, sign: "-")
-        lines.append("")
-        lines.append("would change (\(changed.count))")
-        for (before, after) in changed {
-            lines.append("  ~ [\(before.severity.rawValue) → \(after.severity.rawValue)] \(after.kind.name): \(after.message)")
-        }
-        lines.append("")
-        lines.append("unchanged: \(unchanged.count)")
-        return TerminalText.lines(lines)
-    }
-
-    /// `{"notes", "appear", "disappear", "change", "unchanged"}`; each divergence as `name`,
-    /// as in `scan`'s `divergences` (docs/json.md).
-    var json: [UInt8] {
-        var json = JSONWriter(reservingCapacity: 4096)
-        json.object { json in
-            json.array("notes") { json in
-                for note in notes { json.value(note) }
-            }
-            ScanJSON.divergenceArray("appear", appear, into: &json)
-            ScanJSON.divergenceArray("disappear", disappear, into: &json)
-            ScanJSON.divergenceArray("change", changed.map(\.after), into: &json)
-            json.field("unchanged", unchanged.count)
-        }
-        return json.bytes
     }
 }

@@ -1,3 +1,4 @@
+import IOMMUSnapshot
 import Report
 #if canImport(Glibc)
 import Glibc
@@ -5,16 +6,9 @@ import Glibc
 
 /// Whole-buffer writes to stdout and stderr, retrying short writes; no Foundation needed.
 enum StandardStreams {
+    /// A failed write (a closed pipe) ends it quietly: there is nowhere left to report it.
     static func write(_ bytes: [UInt8], to descriptor: Int32 = STDOUT_FILENO) {
-        var offset = 0
-        while offset < bytes.count {
-            let count = bytes[offset...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return
-            }
-            offset += count
-        }
+        try? Syscalls.writeAll(descriptor, bytes)
     }
 
     static func write(_ text: String, to descriptor: Int32 = STDOUT_FILENO) {

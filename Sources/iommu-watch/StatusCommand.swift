@@ -1,5 +1,6 @@
 import ArgumentParser
 import Daemon
+import JSON
 import Report
 #if canImport(Glibc)
 import Glibc

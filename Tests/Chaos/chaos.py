@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Chaos (issue 6, item 2): the release daemon rescans a copy of a real capture as fast as it may
+"""Chaos: the release daemon rescans a copy of a real capture as fast as it may
 (RescanIntervalSec=10ms, the minimum) while a mutator rewrites that copy at random: groups and
 devices appear and vanish, files are truncated, links dangle, `type` flips. Checks:
   - the daemon never exits;

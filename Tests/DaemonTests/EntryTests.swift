@@ -72,7 +72,7 @@ import Testing
         let ids = DaemonEvent.all.map(\.messageID)
         #expect(Set(ids).count == ids.count)
         #expect(ids.allSatisfy { $0.count == 32 && $0.allSatisfy { "0123456789abcdef".contains($0) } })
-        #expect(DaemonEvent.catalog.components(separatedBy: "\n-- ").count == DaemonEvent.all.count + 1)
+        #expect(DaemonEvent.catalogFile.components(separatedBy: "\n-- ").count == DaemonEvent.all.count + 1)
     }
 
     @Test func prometheusTextCountsShownDivergencesAndEscapesLabels() {

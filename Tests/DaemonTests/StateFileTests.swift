@@ -1,7 +1,7 @@
 import Foundation
 import IOMMUSnapshot
 import Reconcile
-import Report
+import JSON
 import Testing
 @testable import Daemon
 

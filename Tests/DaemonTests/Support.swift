@@ -19,12 +19,3 @@ func group(_ id: Int, _ members: [String], type: String? = "DMA-FQ", drivers: [S
     GroupState(id: id, members: members, type: type, drivers: drivers)
 }
 
-/// A real capture restored from the shared fixtures (links flattened to files there), or nil when absent.
-enum Fixture {
-    static func root(_ name: String) -> String? {
-        for candidate in ["Tests/Fixtures/\(name)", "/tmp/iommu-watch-fixtures/\(name)"] where (try? Files.list(candidate + "/sys")) != nil {
-            return candidate
-        }
-        return nil
-    }
-}

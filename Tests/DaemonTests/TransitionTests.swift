@@ -1,6 +1,7 @@
 import IOMMUSnapshot
 import Reconcile
 import Testing
+import TestSupport
 @testable import Daemon
 
 @Suite struct TransitionTests {
@@ -68,7 +69,7 @@ import Testing
     }
 
     @Test func realCaptureReadTwiceGivesNoTransitions_linux61() throws {
-        guard let root = Fixture.root("linux-61-intel") else { return }
+        let root = FixtureFiles.root("linux-61-intel")
         let first = ObservedState(snapshot: try SnapshotReader.read(root: root), divergences: [])
         let second = ObservedState(snapshot: try SnapshotReader.read(root: root), divergences: [])
         #expect(first.groups.count == 10)

@@ -1,20 +1,16 @@
 import Foundation
 import IOMMUSnapshot
+import TestSupport
 
 /// The real captures under Tests/Fixtures, read as snapshots. Model tests that need a variation edit
 /// the typed snapshot (the model only ever sees values); file-level planted copies live in ReconcileTests.
 enum Captures {
-    static let root: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        repeat { url.deleteLastPathComponent() } while url.path != "/" && !FileManager.default.fileExists(atPath: url.path + "/Package.swift")
-        return url.appendingPathComponent("Tests/Fixtures")
-    }()
+    static let root = FixtureFiles.folder
 
-    /// Every folder with a `sys/`, listed anew each run so new captures are covered.
-    static let names: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: root.path)) ?? [])
-        .filter { FileManager.default.fileExists(atPath: root.path + "/" + $0 + "/sys") }.sorted()
+    /// Every capture (`FixtureFiles.captures`).
+    static let names = FixtureFiles.captures
 
-    static func snapshot(_ name: String) throws -> Snapshot { try SnapshotReader.read(root: root.path + "/" + name) }
+    static func snapshot(_ name: String) throws -> Snapshot { try SnapshotReader.read(root: FixtureFiles.root(name)) }
 
     /// The capture's `manifest.json` records a `type` write the kernel accepted
     /// (`unbound, write identity: echo identity > 1/type -> rc=0; …`): its types are not the kernel's choice.

@@ -1,15 +1,12 @@
 import Foundation
+import TestSupport
 @testable import IOMMUSnapshot
 
 /// The real captures under Tests/Fixtures, and scratch copies of them to plant hostile input in.
 enum Fixtures {
-    static let folder: URL = {
-        var url = URL(fileURLWithPath: #filePath)
-        while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
-        return url.appendingPathComponent("Fixtures")
-    }()
+    static let folder = FixtureFiles.folder
 
-    static func root(_ name: String) -> String { folder.appendingPathComponent(name).path }
+    static func root(_ name: String) -> String { FixtureFiles.root(name) }
 
     static func read(_ name: String) throws -> Snapshot { try SnapshotReader.read(root: root(name)) }
 

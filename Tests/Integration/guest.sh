@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 5 test (d): the daemon under a real systemd — PID 1 of a systemd-nspawn container on the
+# The guest test: the daemon under a real systemd — PID 1 of a systemd-nspawn container on the
 # host kernel (testbed.md §5b), with a real capture bound in as its root. `make install` (into a
 # DESTDIR that the guest copies to /), then systemctl start/reload/stop, journalctl -u, MESSAGE_ID=,
 # IOMMU_GROUP=, -x (catalog text), a change seen within 5 s, and a stuck loop killed by the watchdog

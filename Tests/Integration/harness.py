@@ -9,12 +9,10 @@ FIXTURE = os.environ.get("IOMMU_WATCH_FIXTURE", "linux-61-intel")
 
 
 def fixture_source(name=FIXTURE):
-    """Tests/Fixtures/<name> (real links), else the shared copy whose links are flattened to files."""
-    for candidate in (os.path.join(PROJECT, "Tests", "Fixtures", name),
-                      os.path.join(PROJECT, "..", "shared", "fixtures", name),
-                      os.path.join("/work/shared/fixtures", name)):
-        if os.path.isdir(os.path.join(candidate, "sys")):
-            return candidate
+    """Tests/Fixtures/<name>, the real capture in the repository."""
+    candidate = os.path.join(PROJECT, "Tests", "Fixtures", name)
+    if os.path.isdir(os.path.join(candidate, "sys")):
+        return candidate
     raise SystemExit("no fixture %s" % name)
 
 

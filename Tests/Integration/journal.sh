@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 5 test (a): a real journald of our own in a private mount namespace (testbed.md §2);
+# A real journald of our own in a private mount namespace (testbed.md §2);
 # entries read back with journalctl -o json carry every field; journald stopped and restarted
 # mid-run loses nothing. Run as root. Prints "journal: N passed, N failed".
 set -euo pipefail

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Issue 5 test (d), the real-kernel half: the daemon under systemd as PID 1 in a QEMU guest with an
+# The guest test's real-kernel half: the daemon under systemd as PID 1 in a QEMU guest with an
 # emulated Intel IOMMU (testbed.md §5, §4), so the IOMMU groups are the kernel's own and a QMP
 # hotplug reaches the daemon as a real uevent. Run as root from the project (make qemu-guest-test).
 #  1. bootstrap a minimal bookworm root (systemd, udev, kmod) while the host fetches Debian's

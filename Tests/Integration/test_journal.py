@@ -78,7 +78,7 @@ with tempfile.TemporaryDirectory(prefix="iommu-watch-journal-") as workdir:
     results.check(len(journal("MESSAGE_ID=" + DRIVER_CHANGED)) == 1, "the transition made while journald was down arrives once, after the restart")
     results.check(len(journal("MESSAGE_ID=" + GROUP_ADDED)) == 1, "later entries arrive")
 
-    # Divergences, once the reconciler reports them: every field of product.md §4.
+    # Divergences, once the reconciler reports them: every field of docs/daemon.md ("What is logged").
     # Writing `identity` into a translated group's type is a divergence (default-type-mismatch).
     divergences = [e for e in journal() if "IOMMU_WATCH_DIVERGENCE" in e]
     results.check(len(divergences) >= 1, "the type change also shows as a divergence entry (%d)" % len(divergences))

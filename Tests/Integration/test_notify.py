@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 5 test (b): the notify protocol against a NOTIFY_SOCKET listener, no systemd needed.
+"""The notify protocol against a NOTIFY_SOCKET listener, no systemd needed.
 READY=1 only after the first reconcile, STATUS=, watchdog pings from the loop, RELOADING=1 with
 MONOTONIC_USEC= then READY=1 on SIGHUP (and a bad config at reload keeps the old one), STOPPING=1
 and exit 0 on SIGTERM."""

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Issue 5 test (c): a real capture mutated while the daemon runs (group added, `type` changed,
+"""A real capture mutated while the daemon runs (group added, `type` changed,
 device rebound to vfio-pci, group removed) gives exactly one entry per transition, and none is
 repeated across later rescans. The capture sends no uevents, so the periodic rescan finds them."""
 import atexit, collections, os, shutil, signal, tempfile

@@ -1,5 +1,5 @@
 # Sourced by guest.sh (systemd in nspawn, reached through nsenter) and, installed beside it, by
-# qemu-guest-checks.sh (inside the QEMU guest): the one wait both make for issue 5's watchdog check.
+# qemu-guest-checks.sh (inside the QEMU guest): the one wait both make for the watchdog check.
 #
 # watchdog_restart SECONDS SYSTEMCTL...: SIGUSR1 makes the daemon's loop stop pinging WATCHDOG=1, so
 # systemd must kill it and Restart=on-failure start a new main process. Succeeds once that new

@@ -1,27 +1,16 @@
 import Foundation
 import IOMMUSnapshot
+import TestSupport
 
 /// The real captures under Tests/Fixtures, and edited copies of them for planted cases.
 enum Fixtures {
-    /// The package root: the first folder above this file that holds Package.swift.
-    static let packageRoot: URL = {
-        var url = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        while url.path != "/" && !FileManager.default.fileExists(atPath: url.appendingPathComponent("Package.swift").path) {
-            url.deleteLastPathComponent()
-        }
-        return url
-    }()
+    static let folder = FixtureFiles.folder
 
-    static let folder = packageRoot.appendingPathComponent("Tests/Fixtures")
-
-    /// Every capture: a folder with `sys/` and `proc/`, found anew each run so new captures are covered.
-    static let all: [String] = {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.filter { FileManager.default.fileExists(atPath: folder.appendingPathComponent($0 + "/sys").path) }.sorted()
-    }()
+    /// Every capture (`FixtureFiles.captures`).
+    static let all = FixtureFiles.captures
 
     static func read(_ name: String) throws -> Snapshot {
-        try SnapshotReader.read(root: folder.appendingPathComponent(name).path)
+        try SnapshotReader.read(root: FixtureFiles.root(name))
     }
 
     /// Copies a capture into a temporary folder (links stay links), lets `edit` change files there,

@@ -2,13 +2,10 @@ import Foundation
 import Testing
 import IOMMUSnapshot
 import Reconcile
+import TestSupport
 @testable import Report
 
-let fixtures: URL = {
-    var url = URL(fileURLWithPath: #filePath)
-    while url.lastPathComponent != "Tests" { url.deleteLastPathComponent() }
-    return url.appendingPathComponent("Fixtures")
-}()
+let fixtures = FixtureFiles.folder
 
 private let captures = ["linux-510-intel", "linux-61-intel", "linux-61-intel-pt", "linux-612-intel"]
 
@@ -44,11 +41,11 @@ private let sample = Divergence(
         let output = temporaryFolder()
         try FileManager.default.createDirectory(atPath: output + "/something", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: output) }
-        #expect(throws: ReadError.self) { try recorder.write(to: output) }
+        #expect(throws: WriteError.self) { try recorder.write(to: output) }
     }
 
     @Test func theSchemaDocumentListsExactlyTheFieldsScanPrints() throws {
-        let doc = try String(contentsOf: fixtures.deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("docs/json.md"), encoding: .utf8)
+        let doc = try String(contentsOf: FixtureFiles.packageRoot.appendingPathComponent("docs/json.md"), encoding: .utf8)
         let block = try #require(doc.components(separatedBy: "```fields\n").last?.components(separatedBy: "```").first)
         let documented = Set(block.split(separator: "\n").map(String.init))
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
@@ -111,8 +108,7 @@ private func fieldPaths(_ value: Any, prefix: String = "") -> Set<String> {
 }
 
 /// Every capture in Tests/Fixtures, the test bed's included, listed anew each run.
-private let allCaptures: [String] = ((try? FileManager.default.contentsOfDirectory(atPath: fixtures.path)) ?? [])
-    .filter { FileManager.default.fileExists(atPath: fixtures.path + "/" + $0 + "/sys") }.sorted()
+private let allCaptures = FixtureFiles.captures
 
 @Suite struct EveryCaptureTests {
     @Test(arguments: allCaptures)

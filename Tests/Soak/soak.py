@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Soak (issue 6, item 3): the daemon rescans one root back to back (RescanIntervalSec=10ms, the
+"""Soak: the daemon rescans one root back to back (RescanIntervalSec=10ms, the
 shortest allowed; a rescan that takes longer than that is followed at once by the next) until
 --rescans are done or --seconds have passed, whichever is first. Samples VmRSS and the state
 file's rescan count; reports RSS growth after warm-up (the first --warmup fraction of the run).

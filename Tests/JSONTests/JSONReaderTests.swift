@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-@testable import Report
+@testable import JSON
 
 private func parse(_ text: String, limits: JSONReader.Limits = JSONReader.Limits()) throws(JSONReadError) -> JSONValue {
     try JSONReader.parse(Array(text.utf8), file: "/run/test.json", limits: limits)
