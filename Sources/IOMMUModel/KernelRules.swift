@@ -123,9 +123,6 @@ public struct KernelRules: Sendable, Hashable {
     /// pointer guard in `intel_iommu_domain_free()` shipped in the same 5.3 patch that shared
     /// `si_domain`, and 6.12's static domain is never freed (docs/kernel-rules.md#i1).
     public var protectsSharedIdentityDomain: Bool { true }
-
-    /// `removable` exists for PCI devices (5.12+).
-    public var hasRemovableAttribute: Bool { atLeast(5, 12) }
 }
 
 /// The object behind a group's identity default domain.

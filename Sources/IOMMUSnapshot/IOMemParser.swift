@@ -2,7 +2,7 @@
 /// `System RAM` end. Unprivileged readers see every address as 0 (`kptr_restrict`-like hiding), which
 /// is recorded as unknown rather than "no RAM".
 public enum IOMemParser {
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> MemoryLayout {
+    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> PhysicalMemoryLayout {
         let text = try SysfsText.text(bytes)
         var top: UInt64?
         var sawAddresses = false
@@ -18,6 +18,6 @@ public enum IOMemParser {
             if end != 0 { sawAddresses = true }
             if trimmed[colon.upperBound...] == "System RAM" { top = max(top ?? 0, end) }
         }
-        return MemoryLayout(topOfRAM: sawAddresses ? top : nil)
+        return PhysicalMemoryLayout(topOfRAM: sawAddresses ? top : nil)
     }
 }

@@ -40,35 +40,26 @@ public struct KernelCommandLine: Sendable, Hashable {
 
     /// The last value given for `key` (`-` and `_` alike); nil if absent or bare.
     public func value(of key: String) -> String? {
-        let wanted = key.replacingUnderscores()
+        let wanted = key.replacingHyphensWithUnderscores()
         return parameters.last { $0.key == wanted }?.value
     }
 
     public func contains(_ key: String) -> Bool {
-        let wanted = key.replacingUnderscores()
+        let wanted = key.replacingHyphensWithUnderscores()
         return parameters.contains { $0.key == wanted }
     }
 
     /// Every comma-separated option given to `key` across all its occurrences, in order
     /// (`intel_iommu=on,igfx_off`, `iommu=pt`).
     public func options(of key: String) -> [String] {
-        let wanted = key.replacingUnderscores()
+        let wanted = key.replacingHyphensWithUnderscores()
         return parameters.filter { $0.key == wanted }.flatMap { ($0.value ?? "").split(separator: ",").map(String.init) }
     }
 }
 
-/// `proc/cmdline`: one line.
-public enum ProcCmdlineParser {
-    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> KernelCommandLine {
-        let text = try SysfsText.text(bytes)
-        let line = text.hasSuffix("\n") ? String(text.dropLast()) : text
-        guard !line.contains("\n") else { throw ParseError("more than one line") }
-        return KernelCommandLine(line)
-    }
-}
-
 extension String {
-    func replacingUnderscores() -> String {
+    /// The parameter name as the kernel compares it (`parameq()`): every hyphen an underscore.
+    func replacingHyphensWithUnderscores() -> String {
         KernelCommandLine.normalized(Array(utf8)[...])
     }
 }

@@ -7,7 +7,7 @@ public struct Snapshot: Sendable, Hashable {
     /// Sorted by address.
     public var pciDevices: [PCIDevice]
     public var firmware: FirmwareTables
-    public var memory: MemoryLayout
+    public var memory: PhysicalMemoryLayout
     /// `boot/config-<release>`, when the root has it.
     public var kernelConfig: KernelConfig?
     /// False when `sys/kernel/iommu_groups` does not exist at all (IOMMU absent or disabled).
@@ -16,7 +16,7 @@ public struct Snapshot: Sendable, Hashable {
     public var errors: [ReadError]
 
     public init(kernel: KernelInfo = KernelInfo(), iommus: [IOMMUUnit] = [], groups: [IOMMUGroup] = [], pciDevices: [PCIDevice] = [],
-                firmware: FirmwareTables = FirmwareTables(), memory: MemoryLayout = MemoryLayout(), kernelConfig: KernelConfig? = nil,
+                firmware: FirmwareTables = FirmwareTables(), memory: PhysicalMemoryLayout = PhysicalMemoryLayout(), kernelConfig: KernelConfig? = nil,
                 hasIOMMUGroupsFolder: Bool = true, errors: [ReadError] = []) {
         self.kernel = kernel
         self.iommus = iommus
@@ -114,7 +114,7 @@ public struct FirmwareTable: Sendable, Hashable {
 }
 
 /// From `proc/iomem`: where RAM ends, which decides whether a 32-bit DMA mask reaches all of it.
-public struct MemoryLayout: Sendable, Hashable {
+public struct PhysicalMemoryLayout: Sendable, Hashable {
     /// Inclusive end of the highest `System RAM` range; nil when unreadable or hidden (non-root
     /// readers see all addresses as zero).
     public var topOfRAM: UInt64?

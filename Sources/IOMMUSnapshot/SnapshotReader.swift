@@ -63,7 +63,7 @@ public struct SnapshotReader {
                 try KernelConfigParser.parse(try GzipDecoder.decompress(bytes))
             }
         }
-        snapshot.memory = parsed("proc/iomem", limit: Self.regionsLimit * 4, required: false, IOMemParser.parse) ?? MemoryLayout()
+        snapshot.memory = parsed("proc/iomem", limit: Self.regionsLimit * 4, required: false, IOMemParser.parse) ?? PhysicalMemoryLayout()
         snapshot.firmware = FirmwareTables(dmar: readTable("DMAR"), ivrs: readTable("IVRS"))
         snapshot.iommus = readIOMMUs()
         snapshot.pciDevices = readPCIDevices()

@@ -17,7 +17,7 @@ extension Catalog {
                 JournalCatalogFormat.entry(
                     messageID: kind.messageID, subject: kind.title,
                     body: ["Divergence \(kind.name), logged at \(kind.defaultSeverity.rawValue) unless the situation raises or lowers it.", ""]
-                        + wrap(kind.explanation, width: 76) + [""] + wrap("What to do: " + kind.remedy, width: 76))
+                        + WordWrap.lines(kind.explanation, width: 76) + [""] + WordWrap.lines("What to do: " + kind.remedy, width: 76))
             })
     }
 
@@ -52,24 +52,9 @@ extension Catalog {
     /// What `iommu-watch explain NAME|ID` prints.
     public static func explanation(of kind: DivergenceKind) -> String {
         var lines = ["\(kind.name) — \(kind.title)", "MESSAGE_ID \(kind.messageID), default severity \(kind.defaultSeverity.rawValue)", ""]
-        lines.append(contentsOf: wrap(kind.explanation, width: 78))
+        lines.append(contentsOf: WordWrap.lines(kind.explanation, width: 78))
         lines.append("")
-        lines.append(contentsOf: wrap("What to do: " + kind.remedy, width: 78))
+        lines.append(contentsOf: WordWrap.lines("What to do: " + kind.remedy, width: 78))
         return lines.joined(separator: "\n") + "\n"
-    }
-
-    /// Greedy word wrap.
-    static func wrap(_ text: String, width: Int) -> [String] {
-        var lines: [String] = []
-        var line = ""
-        for word in text.split(separator: " ", omittingEmptySubsequences: true) {
-            if !line.isEmpty && line.count + 1 + word.count > width {
-                lines.append(line)
-                line = ""
-            }
-            line += (line.isEmpty ? "" : " ") + word
-        }
-        if !line.isEmpty { lines.append(line) }
-        return lines
     }
 }

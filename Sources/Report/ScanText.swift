@@ -12,7 +12,7 @@ public enum ScanText {
         var lines = header(snapshot)
         if snapshot.groups.isEmpty {
             lines.append("")
-            lines += wrap(IOMMUAbsence.explanation(for: snapshot))
+            lines += WordWrap.lines(IOMMUAbsence.explanation(for: snapshot), width: 100)
         } else {
             let devices = Dictionary(snapshot.pciDevices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
             let memberCount = snapshot.groups.reduce(0) { $0 + $1.members.count }
@@ -85,21 +85,6 @@ public enum ScanText {
             let className = device.classCode.map(PCIClassName.name(of:)) ?? "unknown class"
             lines.append("  \(member.name)  \(ids)  \(className.padded(to: 32)) \(device.driver ?? "(no driver)")")
         }
-        return lines
-    }
-
-    /// Wraps prose at 100 columns.
-    static func wrap(_ text: String, width: Int = 100) -> [String] {
-        var lines: [String] = []
-        var line = ""
-        for word in text.split(separator: " ") {
-            if !line.isEmpty && line.count + 1 + word.count > width {
-                lines.append(line)
-                line = ""
-            }
-            line += (line.isEmpty ? "" : " ") + word
-        }
-        if !line.isEmpty { lines.append(line) }
         return lines
     }
 }

@@ -11,13 +11,9 @@ project=$(cd "$here/../.." && pwd)
 name=iwguest$$
 work=$(mktemp -d /var/tmp/iommu-watch-guest.XXXXXX)
 guest_root=${IOMMU_WATCH_GUEST_ROOT:-$work/os}
-passed=0 failed=0 nspawn=
+nspawn=
 
-check() { # description, command...
-  local description=$1; shift
-  if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); echo "  ok   $description"
-  else failed=$((failed + 1)); echo "  FAIL $description"; fi
-}
+. "$here/check.sh"  # check DESCRIPTION COMMAND...
 
 cleanup() {
   if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then

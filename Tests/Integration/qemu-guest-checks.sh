@@ -11,16 +11,11 @@ started_id=17f9b22b74b14f02bffb48591dc1b25b
 added_id=0ece78eb7b234c34b919faba7e13c7c7
 removed_id=2de160759f7047a587dbf43ea0f58558
 limit_us=5000000
-results=() passed=0 failed=0
+CHECK_PREFIX="check: "
+. /usr/local/libexec/iommu-watch-check.sh  # Tests/Integration/check.sh, installed by qemu-guest.sh
 
 marker() { echo "@@QG $*"; }
-check() { # description, command...
-  local description=$1; shift
-  if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); results+=("  ok   $description")
-  else failed=$((failed + 1)); results+=("  FAIL $description"); fi
-  echo "check: ${results[-1]}"
-}
-note() { results+=("       $*"); echo "note: $*"; }
+note() { check_lines+=("       $*"); echo "note: $*"; }
 now_us() { date +%s%6N; }
 journal() { journalctl --no-pager "$@" 2>/dev/null; }
 # The __MONOTONIC_TIMESTAMP (µs; journald stamps it with __REALTIME_TIMESTAMP on receipt) of the
@@ -50,7 +45,7 @@ uevent_us() { # action, seconds[, slot]
 finish() {
   systemctl stop iommu-watch >/dev/null 2>&1 || true
   marker BEGIN
-  printf '%s\n' "${results[@]}"
+  printf '%s\n' "${check_lines[@]}"
   echo "guest: $passed passed, $failed failed"
   marker END
   sync

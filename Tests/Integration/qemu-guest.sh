@@ -24,14 +24,10 @@ console=$work/console.log
 qmp_socket=$work/qmp.sock
 suite=bookworm
 boot_timeout=${IOMMU_WATCH_QEMU_BOOT_TIMEOUT:-240}   # boot + start to "@@QG ready", s
-passed=0 failed=0 qemu= jobs_started=()
+qemu= jobs_started=()
 began=$(date +%s)
 
-check() { # description, command...
-  local description=$1; shift
-  if "$@" >/dev/null 2>&1; then passed=$((passed + 1)); echo "  ok   $description"
-  else failed=$((failed + 1)); echo "  FAIL $description"; fi
-}
+. "$here/check.sh"  # check DESCRIPTION COMMAND...
 elapsed() { echo "$(( $(date +%s) - began )) s"; }
 step() { echo "[$(elapsed)] $*"; }
 die() { echo "qemu-guest: $*" >&2; [ -f "$console" ] && { echo "--- console (last 60 lines)"; tail -60 "$console" | tr -d '\r'; } >&2; exit 1; }
@@ -138,6 +134,7 @@ chroot "$root" journalctl --update-catalog
 # ---- the test unit, and a quiet serial console.
 install -D -m 0755 "$here/qemu-guest-checks.sh" "$root/usr/local/libexec/iommu-watch-qemu-checks"
 install -D -m 0644 "$here/watchdog-restart.sh" "$root/usr/local/libexec/iommu-watch-watchdog-restart.sh"
+install -D -m 0644 "$here/check.sh" "$root/usr/local/libexec/iommu-watch-check.sh"
 cat >"$root/etc/systemd/system/iommu-watch-qemu-checks.service" <<'UNIT'
 [Unit]
 Description=iommu-watch QEMU guest checks (Tests/Integration/qemu-guest.sh)

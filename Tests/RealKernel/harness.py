@@ -24,8 +24,10 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
+sys.path.insert(1, os.path.join(HERE, "..", "Integration"))
 import kernels  # noqa: E402
 import matrix  # noqa: E402
+from qmp import QMP  # noqa: E402  (Tests/Integration/qmp.py, the one QMP client)
 
 REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 FIXTURES = os.path.join(REPO, "Tests", "Fixtures")
@@ -131,57 +133,6 @@ def kernel_cmdline(cfg):
     return " ".join(["console=ttyS0", "panic=-1", "loglevel=2", "no_timer_check"] + cfg["iommuArgs"]
                     + [f"iwtest.mode={cfg.get('scenario', 'matrix')}"]
                     + ([f"iwtest.watcher={HOTPLUG_WATCHER}"] if cfg.get("scenario") == "hotplug" else []))
-
-
-class QMP:
-    def __init__(self, path, timeout=30):
-        deadline = time.time() + timeout
-        while True:
-            try:
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                self.sock.connect(path)
-                break
-            except OSError:
-                if time.time() > deadline:
-                    raise
-                time.sleep(0.1)
-        self.file = self.sock.makefile("rw")
-        self.events = []
-        self._read()  # greeting
-        self.cmd("qmp_capabilities")
-
-    def _read(self):
-        line = self.file.readline()
-        if not line:
-            raise RuntimeError("QMP closed")
-        return json.loads(line)
-
-    def cmd(self, name, **arguments):
-        self.file.write(json.dumps({"execute": name, "arguments": arguments}) + "\n")
-        self.file.flush()
-        while True:
-            msg = self._read()
-            if "event" in msg:
-                self.events.append(msg)
-                continue
-            if "error" in msg:
-                raise RuntimeError(f"QMP {name}: {msg['error']}")
-            return msg.get("return")
-
-    def wait_event(self, name, timeout):
-        self.sock.settimeout(timeout)
-        try:
-            while not any(e["event"] == name for e in self.events):
-                self.events.append(self._read())
-        finally:
-            self.sock.settimeout(None)
-        return True
-
-    def close(self):
-        try:
-            self.sock.close()
-        except OSError:
-            pass
 
 
 def wait_console(path, needle, proc, timeout):

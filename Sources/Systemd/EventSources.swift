@@ -3,32 +3,6 @@ import CSystemd
 import Glibc
 #endif
 
-/// A uevent as the device monitor passed it on.
-public struct DeviceEvent: Sendable, Hashable {
-    /// `add`, `remove`, `change`, `bind`, `unbind`, `move`, `online`, `offline`.
-    public var action: String
-    /// The kernel's name: `0000:01:00.0` for PCI.
-    public var sysname: String
-
-    public init(action: String, sysname: String) {
-        self.action = action
-        self.sysname = sysname
-    }
-}
-
-/// Errors from libsystemd, with the call that failed.
-public struct SystemdError: Error, Sendable, CustomStringConvertible {
-    public var call: String
-    public var errno: Int32
-
-    public init(call: String, errno: Int32) {
-        self.call = call
-        self.errno = errno
-    }
-
-    public var description: String { "\(call): \(String(cString: strerror(errno)))" }
-}
-
 /// Signals and uevents through a private `sd_event` loop, exposed as one file descriptor so the
 /// caller's own `poll(2)` loop waits on it beside its timers. The loop only collects; the caller
 /// decides what to do, on its own thread, between polls.
