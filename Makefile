@@ -5,7 +5,7 @@ SWIFT ?= swift
 RELEASE_FLAGS := -c release --static-swift-stdlib
 BINARY := .build/release/iommu-watch
 
-.PHONY: all deps test-deps build release scan test unit-test cli-test clean fuzz fuzz-smoke
+.PHONY: all deps test-deps build release scan test unit-test lint format cli-test clean fuzz fuzz-smoke
 
 all: release
 
@@ -30,9 +30,18 @@ scan: release
 test: test-deps
 	$(MAKE) unit-test cli-test fuzz-smoke daemon-test chaos-smoke guest-test qemu-guest-test realkernel
 
-unit-test:
+## The quick loop: the layout check, then every unit test.
+unit-test: lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+## The layout of every Swift file, as .swift-format says (the toolchain's swift-format);
+## `make format` rewrites the files to it.
+lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Fuzz Package.swift
+
+format:
+	$(SWIFT) format --in-place --recursive Sources Tests Fuzz Package.swift
 
 cli-test: release
 	Tests/CLI/run $(BINARY)

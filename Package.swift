@@ -10,10 +10,10 @@ let package = Package(
     name: "iommu-watch",
     platforms: [.macOS(.v13)],
     products: [
-        .executable(name: "iommu-watch", targets: ["iommu-watch"]),
+        .executable(name: "iommu-watch", targets: ["iommu-watch"])
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2")
     ],
     targets: [
         // libsystemd through pkg-config: journal, notify, device monitor.
@@ -34,20 +34,26 @@ let package = Package(
         // Swift face of libsystemd.
         .target(name: "Systemd", dependencies: ["CSystemd"]),
         // The long-running service.
-        .target(name: "Daemon", dependencies: [
-            "CLinux", "IOMMUSnapshot", "Reconcile", "Report", "Systemd", "JSON",
-        ]),
-        .executableTarget(name: "iommu-watch", dependencies: [
-            "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Daemon", "JSON",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], linkerSettings: [
-            // Release only, for the daemon's resident memory (docs/performance.md): relative
-            // relocations packed (DT_RELR, glibc >= 2.36; needs lld, gold has no such option) instead
-            // of a 0.9 MB table read at every start, and no dynamic symbol table of our own symbols
-            // (the static stdlib's link arguments ask for --export-dynamic; nothing looks them up).
-            .unsafeFlags(["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
-                         .when(platforms: [.linux], configuration: .release)),
-        ]),
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "CLinux", "IOMMUSnapshot", "Reconcile", "Report", "Systemd", "JSON",
+            ]),
+        .executableTarget(
+            name: "iommu-watch",
+            dependencies: [
+                "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Daemon", "JSON",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            linkerSettings: [
+                // Release only, for the daemon's resident memory (docs/performance.md): relative
+                // relocations packed (DT_RELR, glibc >= 2.36; needs lld, gold has no such option) instead
+                // of a 0.9 MB table read at every start, and no dynamic symbol table of our own symbols
+                // (the static stdlib's link arguments ask for --export-dynamic; nothing looks them up).
+                .unsafeFlags(
+                    ["-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic"],
+                    .when(platforms: [.linux], configuration: .release))
+            ]),
         // What every test target shares: the package root and the captures under Tests/Fixtures.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "IOMMUSnapshotTests", dependencies: ["IOMMUSnapshot", "CLinux", "TestSupport"]),

@@ -3,7 +3,7 @@
 // Schedule.swift, and the Reconcile types they name) are compiled into the same module by Fuzz/run. A parser may reject input (ParseError) but must
 // never crash, and what it accepts must print back as the kernel would print it.
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 typealias FuzzTarget = ([UInt8]) -> Void
@@ -68,7 +68,9 @@ let fuzzTargets: [String: FuzzTarget] = [
             return
         }
         // What the parser accepts, the documented bounds hold for (docs/configuration.md).
-        if config.rescanInterval != 0 && config.rescanInterval < 10 * Microseconds.millisecond { fatalError("rescan interval below 10 ms accepted") }
+        if config.rescanInterval != 0 && config.rescanInterval < 10 * Microseconds.millisecond {
+            fatalError("rescan interval below 10 ms accepted")
+        }
         if config.debounce > 60 * Microseconds.second { fatalError("debounce above 60 s accepted") }
         if let file = config.prometheusFile, !(file.hasPrefix("/") && file.hasSuffix(".prom")) { fatalError("bad PrometheusFile accepted") }
         _ = config.suppressions.map(\.description)
@@ -135,7 +137,9 @@ let fuzzTargets: [String: FuzzTarget] = [
 nonisolated(unsafe) var selectedTarget: FuzzTarget?
 
 @_cdecl("LLVMFuzzerInitialize")
-public func fuzzerInitialize(_ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>) -> Int32 {
+public func fuzzerInitialize(
+    _ argc: UnsafeMutablePointer<Int32>, _ argv: UnsafeMutablePointer<UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?>
+) -> Int32 {
     guard let name = getenv("IOMMU_WATCH_FUZZ_TARGET").map({ String(cString: $0) }), let target = fuzzTargets[name] else {
         let names = fuzzTargets.keys.sorted().joined(separator: " ")
         fputs("set IOMMU_WATCH_FUZZ_TARGET to one of: \(names)\n", stderr)

@@ -29,8 +29,12 @@ public enum ConfigParser {
             case (nil, _):
                 throw fail("'\(key)=' comes before any section; put it under [Daemon] or [Suppress]")
             case ("Daemon", "RescanIntervalSec"):
-                guard let span = parseTimeSpan(value) else { throw fail("RescanIntervalSec: '\(value)' is not a time span (e.g. 60, 30s, 5min)") }
-                guard span == 0 || span >= 10 * Microseconds.millisecond else { throw fail("RescanIntervalSec: \(value) is too short; use at least 10ms, or 0 to turn the periodic rescan off") }
+                guard let span = parseTimeSpan(value) else {
+                    throw fail("RescanIntervalSec: '\(value)' is not a time span (e.g. 60, 30s, 5min)")
+                }
+                guard span == 0 || span >= 10 * Microseconds.millisecond else {
+                    throw fail("RescanIntervalSec: \(value) is too short; use at least 10ms, or 0 to turn the periodic rescan off")
+                }
                 config.rescanInterval = span
             case ("Daemon", "DebounceSec"):
                 guard let span = parseTimeSpan(value) else { throw fail("DebounceSec: '\(value)' is not a time span (e.g. 500ms, 1s)") }
@@ -43,7 +47,9 @@ public enum ConfigParser {
                 config.minimumSeverity = severity
             case ("Daemon", "PrometheusFile"):
                 guard value.isEmpty || value.hasPrefix("/") else { throw fail("PrometheusFile: '\(value)' is not an absolute path") }
-                guard value.isEmpty || value.hasSuffix(".prom") else { throw fail("PrometheusFile: node_exporter reads only files ending in .prom") }
+                guard value.isEmpty || value.hasSuffix(".prom") else {
+                    throw fail("PrometheusFile: node_exporter reads only files ending in .prom")
+                }
                 config.prometheusFile = value.isEmpty ? nil : value
             case ("Suppress", "Divergence"):
                 if value.isEmpty {
@@ -56,7 +62,8 @@ public enum ConfigParser {
                     }
                 }
             case ("Daemon", _):
-                throw fail("unknown key '\(key)' in [Daemon]; known keys are RescanIntervalSec, DebounceSec, MinimumSeverity, PrometheusFile")
+                throw fail(
+                    "unknown key '\(key)' in [Daemon]; known keys are RescanIntervalSec, DebounceSec, MinimumSeverity, PrometheusFile")
             default:
                 throw fail("unknown key '\(key)' in [Suppress]; the only key is Divergence")
             }
@@ -89,8 +96,10 @@ public enum ConfigParser {
     /// systemd time spans: `60`, `30s`, `500ms`, `2min 30s`, `1h`; a bare number is seconds.
     /// Fractions are allowed (`0.5s`).
     public static func parseTimeSpan(_ text: String) -> Microseconds? {
-        let units: [(String, Double)] = [("usec", 1), ("us", 1), ("msec", 1e3), ("ms", 1e3), ("seconds", 1e6), ("second", 1e6), ("sec", 1e6),
-                                         ("s", 1e6), ("minutes", 6e7), ("minute", 6e7), ("min", 6e7), ("m", 6e7), ("hours", 3.6e9), ("hour", 3.6e9), ("h", 3.6e9)]
+        let units: [(String, Double)] = [
+            ("usec", 1), ("us", 1), ("msec", 1e3), ("ms", 1e3), ("seconds", 1e6), ("second", 1e6), ("sec", 1e6),
+            ("s", 1e6), ("minutes", 6e7), ("minute", 6e7), ("min", 6e7), ("m", 6e7), ("hours", 3.6e9), ("hour", 3.6e9), ("h", 3.6e9),
+        ]
         var rest = Substring(text.trimmingWhitespace())
         guard !rest.isEmpty else { return nil }
         var total = 0.0

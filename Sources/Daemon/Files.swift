@@ -2,7 +2,7 @@ import CLinux
 import IOMMUSnapshot
 import Report
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The few file operations the daemon needs, over POSIX calls, with errors that name the path.

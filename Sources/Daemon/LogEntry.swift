@@ -24,15 +24,18 @@ public struct LogEntry: Sendable, Hashable {
     /// The entry for `sd_journal_sendv`. `MESSAGE=` is what `journalctl` prints to a terminal, so it
     /// goes through `TerminalText`; the structured fields keep the raw values for queries.
     public var journalFields: [JournalField] {
-        [JournalField("MESSAGE", TerminalText.line(message)), JournalField("PRIORITY", String(priority)),
-         JournalField("SYSLOG_IDENTIFIER", Self.identifier)] + fields
+        [
+            JournalField("MESSAGE", TerminalText.line(message)), JournalField("PRIORITY", String(priority)),
+            JournalField("SYSLOG_IDENTIFIER", Self.identifier),
+        ] + fields
     }
 
     /// `<4>iommu-watch: message [IOMMU_GROUP=8 PCI_SLOT=…]` — the kernel's `<N>` prefix lets a
     /// stderr connected to journald keep the priority; people read the rest.
     public var stderrLine: String {
         let shown = fields.filter { $0.name != "MESSAGE_ID" }.map { "\($0.name)=\($0.value)" }
-        return TerminalText.line("<\(priority)>\(Self.identifier): \(message)" + (shown.isEmpty ? "" : " [" + shown.joined(separator: " ") + "]"))
+        return TerminalText.line(
+            "<\(priority)>\(Self.identifier): \(message)" + (shown.isEmpty ? "" : " [" + shown.joined(separator: " ") + "]"))
     }
 
     /// The first value of field `name`.
@@ -50,34 +53,43 @@ public enum EntryRenderer {
             entry = divergenceEntry(divergence, .appeared, message: divergence.message)
         case .divergenceChanged(let divergence, let previous):
             guard config.shows(divergence) || config.shows(previous) else { return nil }
-            entry = divergenceEntry(divergence, .changed,
-                                    message: divergence.message + " (Severity was \(previous.severity.rawValue), now \(divergence.severity.rawValue).)")
+            entry = divergenceEntry(
+                divergence, .changed,
+                message: divergence.message + " (Severity was \(previous.severity.rawValue), now \(divergence.severity.rawValue).)")
         case .divergenceResolved(let divergence):
             // Resolved only where the appearance was shown, so the pair stays a pair.
             guard config.shows(divergence) else { return nil }
             entry = DaemonEvent.divergenceResolved.entry(
                 "Resolved: \(divergence.kind.name) \(subject(of: divergence)) no longer shows.", fields: divergenceFields(divergence))
         case .groupAdded(let group):
-            entry = groupEntry(.groupAdded, group,
-                               message: "IOMMU group \(group.id) appeared with \(memberPhrase(group)).")
+            entry = groupEntry(
+                .groupAdded, group,
+                message: "IOMMU group \(group.id) appeared with \(memberPhrase(group)).")
         case .groupRemoved(let group):
-            entry = groupEntry(.groupRemoved, group,
-                               message: "IOMMU group \(group.id) with \(memberPhrase(group)) went away.")
+            entry = groupEntry(
+                .groupRemoved, group,
+                message: "IOMMU group \(group.id) with \(memberPhrase(group)) went away.")
         case .groupTypeChanged(let group, let previous):
-            entry = groupEntry(.groupTypeChanged, group,
-                               message: "IOMMU group \(group.id) changed its default domain type from \(previous ?? "none") to \(group.type ?? "none").")
-            entry.fields += [JournalField("DOMAIN_TYPE", group.type ?? "none"), JournalField("EXPECTED", previous ?? "none"),
-                             JournalField("OBSERVED", group.type ?? "none")]
+            entry = groupEntry(
+                .groupTypeChanged, group,
+                message: "IOMMU group \(group.id) changed its default domain type from \(previous ?? "none") to \(group.type ?? "none").")
+            entry.fields += [
+                JournalField("DOMAIN_TYPE", group.type ?? "none"), JournalField("EXPECTED", previous ?? "none"),
+                JournalField("OBSERVED", group.type ?? "none"),
+            ]
         case .driverChanged(let group, let slot, let previous, let current):
-            let sentence = switch (previous, current) {
-            case (nil, let now?): "PCI device \(slot) in IOMMU group \(group.id) was bound to \(now)."
-            case (let was?, nil): "PCI device \(slot) in IOMMU group \(group.id) was unbound from \(was)."
-            default: "PCI device \(slot) in IOMMU group \(group.id) was rebound from \(previous ?? "none") to \(current ?? "none")."
-            }
-            entry = DaemonEvent.driverChanged.entry(sentence, fields: [
-                JournalField("IOMMU_GROUP", String(group.id)), JournalField("PCI_SLOT", slot),
-                JournalField("EXPECTED", previous ?? "none"), JournalField("OBSERVED", current ?? "none"),
-            ])
+            let sentence =
+                switch (previous, current) {
+                case (nil, let now?): "PCI device \(slot) in IOMMU group \(group.id) was bound to \(now)."
+                case (let was?, nil): "PCI device \(slot) in IOMMU group \(group.id) was unbound from \(was)."
+                default: "PCI device \(slot) in IOMMU group \(group.id) was rebound from \(previous ?? "none") to \(current ?? "none")."
+                }
+            entry = DaemonEvent.driverChanged.entry(
+                sentence,
+                fields: [
+                    JournalField("IOMMU_GROUP", String(group.id)), JournalField("PCI_SLOT", slot),
+                    JournalField("EXPECTED", previous ?? "none"), JournalField("OBSERVED", current ?? "none"),
+                ])
             if let type = group.type { entry.fields.append(JournalField("DOMAIN_TYPE", type)) }
         case .readErrorAppeared(let path, let why):
             entry = DaemonEvent.readError.entry("Cannot read \(path): \(why).", fields: [JournalField("IOMMU_WATCH_PATH", path)])
@@ -97,8 +109,10 @@ public enum EntryRenderer {
         let groups = state.hasIOMMUGroups ? "\(state.groups.count) IOMMU groups" : "no IOMMU groups (the IOMMU is absent or disabled)"
         var message = "Watching \(groups) with \(state.pciDeviceCount) PCI devices"
         message += total == 0 ? "; no divergences." : "; \(total) divergences (\(bySeverity))."
-        var fields = [JournalField("IOMMU_WATCH_ROOT", root), JournalField("IOMMU_WATCH_GROUPS", String(state.groups.count)),
-                      JournalField("IOMMU_WATCH_DEVICES", String(state.pciDeviceCount))]
+        var fields = [
+            JournalField("IOMMU_WATCH_ROOT", root), JournalField("IOMMU_WATCH_GROUPS", String(state.groups.count)),
+            JournalField("IOMMU_WATCH_DEVICES", String(state.pciDeviceCount)),
+        ]
         fields += counts.map { JournalField("IOMMU_WATCH_" + $0.0.rawValue.uppercased() + "S", String($0.1)) }
         if let kernel = state.kernelRelease { fields.append(JournalField("KERNEL", kernel)) }
         return DaemonEvent.started.entry(message, fields: fields)
@@ -121,8 +135,10 @@ public enum EntryRenderer {
 
     /// What identifies a divergence in its entries.
     private static func divergenceFields(_ divergence: Divergence) -> [JournalField] {
-        var fields = [JournalField("IOMMU_WATCH_DIVERGENCE", divergence.kind.name), JournalField("IOMMU_WATCH_KEY", divergence.key),
-                      JournalField("IOMMU_WATCH_SEVERITY", divergence.severity.rawValue)]
+        var fields = [
+            JournalField("IOMMU_WATCH_DIVERGENCE", divergence.kind.name), JournalField("IOMMU_WATCH_KEY", divergence.key),
+            JournalField("IOMMU_WATCH_SEVERITY", divergence.severity.rawValue),
+        ]
         if let group = divergence.group { fields.append(JournalField("IOMMU_GROUP", String(group))) }
         if let slot = divergence.slot { fields.append(JournalField("PCI_SLOT", slot.description)) }
         if let type = divergence.domainType { fields.append(JournalField("DOMAIN_TYPE", type.rawValue)) }
@@ -132,7 +148,9 @@ public enum EntryRenderer {
     }
 
     private static func groupEntry(_ event: DaemonEvent, _ group: GroupState, message: String) -> LogEntry {
-        var fields = [JournalField("IOMMU_GROUP", String(group.id)), JournalField("IOMMU_WATCH_MEMBERS", group.members.joined(separator: " "))]
+        var fields = [
+            JournalField("IOMMU_GROUP", String(group.id)), JournalField("IOMMU_WATCH_MEMBERS", group.members.joined(separator: " ")),
+        ]
         fields += group.pciSlots.map { JournalField("PCI_SLOT", $0) }
         if event != .groupTypeChanged, let type = group.type { fields.append(JournalField("DOMAIN_TYPE", type)) }
         return event.entry(message, fields: fields)

@@ -1,6 +1,6 @@
 import Systemd
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where log entries go, decided per entry so that a journald that appears or goes away is followed.
@@ -39,10 +39,12 @@ public final class LogSink: @unchecked Sendable {
         pthread_condattr_destroy(&attributes)
         var thread = pthread_t()
         let context = Unmanaged.passRetained(self).toOpaque()
-        pthread_create(&thread, nil, { context in
-            Unmanaged<LogSink>.fromOpaque(context!).takeRetainedValue().writerLoop()
-            return nil
-        }, context)
+        pthread_create(
+            &thread, nil,
+            { context in
+                Unmanaged<LogSink>.fromOpaque(context!).takeRetainedValue().writerLoop()
+                return nil
+            }, context)
         pthread_detach(thread)
     }
 
@@ -97,8 +99,9 @@ public final class LogSink: @unchecked Sendable {
             let lost = dropped
             pthread_mutex_unlock(mutex)
             if lost > 0 {
-                entry = DaemonEvent.degraded.entry("\(lost) log entries were dropped while the journal was unavailable.",
-                                            fields: [JournalField("IOMMU_WATCH_REASON", "\(lost) log entries dropped")])
+                entry = DaemonEvent.degraded.entry(
+                    "\(lost) log entries were dropped while the journal was unavailable.",
+                    fields: [JournalField("IOMMU_WATCH_REASON", "\(lost) log entries dropped")])
             }
             let delivered = deliver(entry)
             pthread_mutex_lock(mutex)
@@ -135,7 +138,8 @@ public final class LogSink: @unchecked Sendable {
         var now = Glibc.timespec()
         clock_gettime(CLOCK_MONOTONIC, &now)
         let nanoseconds = Int(now.tv_nsec) + Int(span % Microseconds.second) * 1_000
-        return Glibc.timespec(tv_sec: now.tv_sec + Int(span / Microseconds.second) + nanoseconds / 1_000_000_000,
-                              tv_nsec: nanoseconds % 1_000_000_000)
+        return Glibc.timespec(
+            tv_sec: now.tv_sec + Int(span / Microseconds.second) + nanoseconds / 1_000_000_000,
+            tv_nsec: nanoseconds % 1_000_000_000)
     }
 }

@@ -15,8 +15,10 @@ public struct ObservedState: Sendable, Hashable {
     /// False when the root has no `sys/kernel/iommu_groups` at all.
     public var hasIOMMUGroups: Bool
 
-    public init(groups: [GroupState] = [], divergences: [Divergence] = [], readErrors: [String: String] = [:],
-                kernelRelease: String? = nil, pciDeviceCount: Int = 0, hasIOMMUGroups: Bool = true) {
+    public init(
+        groups: [GroupState] = [], divergences: [Divergence] = [], readErrors: [String: String] = [:],
+        kernelRelease: String? = nil, pciDeviceCount: Int = 0, hasIOMMUGroups: Bool = true
+    ) {
         self.groups = Dictionary(groups.map { ($0.identity, $0) }, uniquingKeysWith: { first, _ in first })
         self.divergences = Dictionary(divergences.map { ($0.key, $0) }, uniquingKeysWith: { first, _ in first })
         self.readErrors = readErrors
@@ -29,13 +31,16 @@ public struct ObservedState: Sendable, Hashable {
     public init(snapshot: Snapshot, divergences: [Divergence]) {
         let drivers = Dictionary(snapshot.pciDevices.map { ($0.address.description, $0.driver) }, uniquingKeysWith: { first, _ in first })
         let groups = snapshot.groups.map { group in
-            GroupState(id: group.id, members: group.members.map(\.name), type: group.type.domainType?.rawValue,
-                       drivers: Dictionary(group.pciMembers.map { ($0.description, drivers[$0.description] ?? nil) }, uniquingKeysWith: { first, _ in first }))
+            GroupState(
+                id: group.id, members: group.members.map(\.name), type: group.type.domainType?.rawValue,
+                drivers: Dictionary(
+                    group.pciMembers.map { ($0.description, drivers[$0.description] ?? nil) }, uniquingKeysWith: { first, _ in first }))
         }
         var errors: [String: String] = [:]
         for error in snapshot.errors { errors[error.path] = error.message }
-        self.init(groups: groups, divergences: divergences, readErrors: errors, kernelRelease: snapshot.kernel.release,
-                  pciDeviceCount: snapshot.pciDevices.count, hasIOMMUGroups: snapshot.hasIOMMUGroupsFolder)
+        self.init(
+            groups: groups, divergences: divergences, readErrors: errors, kernelRelease: snapshot.kernel.release,
+            pciDeviceCount: snapshot.pciDevices.count, hasIOMMUGroups: snapshot.hasIOMMUGroupsFolder)
     }
 
     /// Groups by number, for display.

@@ -7,25 +7,32 @@ public enum PrometheusText {
         func metric(_ name: String, _ help: String, _ type: String, _ samples: [(labels: [(String, String)], value: String)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
             for sample in samples {
-                let labels = sample.labels.isEmpty ? "" : "{" + sample.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
+                let labels =
+                    sample.labels.isEmpty ? "" : "{" + sample.labels.map { "\($0.0)=\"\(escape($0.1))\"" }.joined(separator: ",") + "}"
                 out += name + labels + " " + sample.value + "\n"
             }
         }
         let shown = state.divergences.values.filter(config.shows)
         metric("iommu_watch_groups", "IOMMU groups the kernel shows.", "gauge", [([], String(state.groups.count))])
         metric("iommu_watch_pci_devices", "PCI functions the kernel shows.", "gauge", [([], String(state.pciDeviceCount))])
-        metric("iommu_watch_divergences", "Divergences from the kernel's IOMMU rules, by severity (suppressed ones left out).", "gauge",
-               Severity.allCases.map { severity in ([("severity", severity.rawValue)], String(shown.filter { $0.severity == severity }.count)) })
-        metric("iommu_watch_divergence", "One series per current divergence; the value is always 1.", "gauge",
-               shown.sorted { $0.key < $1.key }.map { divergence in
-                   var labels = [("name", divergence.kind.name), ("key", divergence.key), ("severity", divergence.severity.rawValue)]
-                   if let group = divergence.group { labels.append(("group", String(group))) }
-                   if let slot = divergence.slot { labels.append(("slot", slot.description)) }
-                   return (labels, "1")
-               })
-        metric("iommu_watch_group_domain_info", "Each group's default domain type; the value is always 1.", "gauge",
-               state.sortedGroups.map { ([("group", String($0.id)), ("type", $0.type ?? "none")], "1") })
-        metric("iommu_watch_read_errors", "Files under the root that could not be read or parsed.", "gauge", [([], String(state.readErrors.count))])
+        metric(
+            "iommu_watch_divergences", "Divergences from the kernel's IOMMU rules, by severity (suppressed ones left out).", "gauge",
+            Severity.allCases.map { severity in ([("severity", severity.rawValue)], String(shown.filter { $0.severity == severity }.count))
+            })
+        metric(
+            "iommu_watch_divergence", "One series per current divergence; the value is always 1.", "gauge",
+            shown.sorted { $0.key < $1.key }.map { divergence in
+                var labels = [("name", divergence.kind.name), ("key", divergence.key), ("severity", divergence.severity.rawValue)]
+                if let group = divergence.group { labels.append(("group", String(group))) }
+                if let slot = divergence.slot { labels.append(("slot", slot.description)) }
+                return (labels, "1")
+            })
+        metric(
+            "iommu_watch_group_domain_info", "Each group's default domain type; the value is always 1.", "gauge",
+            state.sortedGroups.map { ([("group", String($0.id)), ("type", $0.type ?? "none")], "1") })
+        metric(
+            "iommu_watch_read_errors", "Files under the root that could not be read or parsed.", "gauge",
+            [([], String(state.readErrors.count))])
         metric("iommu_watch_rescans_total", "Rescans since the daemon started.", "counter", [([], String(rescans))])
         metric("iommu_watch_last_rescan_timestamp_seconds", "Unix time of the last rescan.", "gauge", [([], String(updatedAt))])
         return out

@@ -2,7 +2,7 @@ import IOMMUSnapshot
 import Reconcile
 import Systemd
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a root and reconciles it. The live one reads sysfs; tests pass their own.
@@ -18,7 +18,10 @@ public struct ServiceOptions: Sendable {
     /// Test-only: on SIGUSR1 the loop stops working (and so stops pinging the watchdog).
     public var stallOnSIGUSR1: Bool
 
-    public init(root: String, config: ConfigLoader, stateFolder: String = StateFile.defaultFolder, logTarget: LogTarget = .auto, stallOnSIGUSR1: Bool = false) {
+    public init(
+        root: String, config: ConfigLoader, stateFolder: String = StateFile.defaultFolder, logTarget: LogTarget = .auto,
+        stallOnSIGUSR1: Bool = false
+    ) {
         self.root = root
         self.config = config
         self.stateFolder = stateFolder
@@ -99,7 +102,7 @@ public final class Service {
             let first = ObservedState(snapshot: snapshot, divergences: divergences)
             sink.submit([EntryRenderer.started(first, root: options.root)])
             apply(first)
-        } catch where error.kind == .interrupted {
+        } catch  where error.kind == .interrupted {
             ServiceManager.notify("STOPPING=1\nSTATUS=Stopping.")
             sink.flush(timeout: 2 * Microseconds.second)
             return 0
@@ -171,7 +174,7 @@ public final class Service {
         do throws(ReadError) {
             let (snapshot, divergences) = try scanner(options.root)
             next = ObservedState(snapshot: snapshot, divergences: divergences)
-        } catch where error.kind == .interrupted {
+        } catch  where error.kind == .interrupted {
             // SIGTERM waits in the signalfd; the loop handles it next.
             return
         } catch {
@@ -204,8 +207,9 @@ public final class Service {
     }
 
     private func writeFiles(_ state: ObservedState, updated: String, unixTime: Int) {
-        let file = StateFile(pid: getpid(), root: options.root, started: started, updated: updated, rescans: rescans,
-                             configFiles: configFiles, state: state, since: since, config: config)
+        let file = StateFile(
+            pid: getpid(), root: options.root, started: started, updated: updated, rescans: rescans,
+            configFiles: configFiles, state: state, since: since, config: config)
         do throws(Files.Failure) {
             try Files.replace(options.stateFolder + "/" + StateFile.fileName, with: file.encoded())
             reported.remove("state-file")
@@ -229,11 +233,20 @@ public final class Service {
             config = fresh
             configFiles = files
             schedule.reconfigure(fresh, now: ServiceManager.monotonicMicroseconds())
-            sink?.submit([DaemonEvent.reloaded.entry(files.isEmpty ? "Reloaded the configuration: no file, built-in defaults." : "Reloaded the configuration from \(files.joined(separator: ", ")).")])
+            sink?.submit([
+                DaemonEvent.reloaded.entry(
+                    files.isEmpty
+                        ? "Reloaded the configuration: no file, built-in defaults."
+                        : "Reloaded the configuration from \(files.joined(separator: ", ")).")
+            ])
         } catch {
-            sink?.submit([DaemonEvent.configRejected.entry("Kept the old configuration: \(error).", fields: [
-                JournalField("CONFIG_FILE", error.file), JournalField("CONFIG_LINE", String(error.line)),
-            ])])
+            sink?.submit([
+                DaemonEvent.configRejected.entry(
+                    "Kept the old configuration: \(error).",
+                    fields: [
+                        JournalField("CONFIG_FILE", error.file), JournalField("CONFIG_LINE", String(error.line)),
+                    ])
+            ])
         }
         rescan()
         notifyStatus("READY=1\nSTATUS=\(status)")
@@ -242,6 +255,8 @@ public final class Service {
     /// Logs a problem once until it goes away (callers remove the tag on success).
     private func degraded(_ tag: String, _ reason: String) {
         guard reported.insert(tag).inserted else { return }
-        sink?.submit([DaemonEvent.degraded.entry("iommu-watch is degraded: \(reason).", fields: [JournalField("IOMMU_WATCH_REASON", reason)])])
+        sink?.submit([
+            DaemonEvent.degraded.entry("iommu-watch is degraded: \(reason).", fields: [JournalField("IOMMU_WATCH_REASON", reason)])
+        ])
     }
 }

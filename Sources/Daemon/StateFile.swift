@@ -1,7 +1,7 @@
 import JSON
 import Reconcile
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `/run/iommu-watch/state.json`: what the daemon saw at its last reconcile, for `iommu-watch status`
@@ -57,8 +57,10 @@ public struct StateFile: Sendable, Hashable {
         public var message: String
     }
 
-    public init(pid: Int32, root: String, started: String, updated: String, rescans: Int, configFiles: [String],
-                state: ObservedState, since: [String: String], config: DaemonConfig) {
+    public init(
+        pid: Int32, root: String, started: String, updated: String, rescans: Int, configFiles: [String],
+        state: ObservedState, since: [String: String], config: DaemonConfig
+    ) {
         self.pid = pid
         self.root = root
         self.started = started
@@ -72,10 +74,12 @@ public struct StateFile: Sendable, Hashable {
             Group(id: group.id, type: group.type, members: group.members, drivers: group.drivers.compactMapValues { $0 })
         }
         self.divergences = state.sortedDivergences.map { divergence in
-            Entry(name: divergence.kind.name, messageID: divergence.kind.messageID, key: divergence.key, severity: divergence.severity.rawValue,
-                  group: divergence.group, slot: divergence.slot?.description, message: divergence.message,
-                  domainType: divergence.domainType?.rawValue, expected: divergence.expected, observed: divergence.observed,
-                  since: since[divergence.key] ?? updated, hidden: !config.shows(divergence))
+            Entry(
+                name: divergence.kind.name, messageID: divergence.kind.messageID, key: divergence.key,
+                severity: divergence.severity.rawValue,
+                group: divergence.group, slot: divergence.slot?.description, message: divergence.message,
+                domainType: divergence.domainType?.rawValue, expected: divergence.expected, observed: divergence.observed,
+                since: since[divergence.key] ?? updated, hidden: !config.shows(divergence))
         }
         self.readErrors = state.readErrors.sorted { $0.key < $1.key }.map { ReadProblem(path: $0.key, message: $0.value) }
     }
@@ -155,15 +159,17 @@ public struct StateFile: Sendable, Hashable {
             kernel: try fields.optionalString("kernel"), hasIOMMUGroups: try fields.bool("hasIOMMUGroups"),
             pciDevices: try fields.int("pciDevices"), configFiles: try fields.strings("configFiles"),
             groups: try fields.objects("groups") { group throws(JSONReadError) in
-                Group(id: try group.int("id"), type: try group.optionalString("type"), members: try group.strings("members"),
-                      drivers: try group.stringMap("drivers"))
+                Group(
+                    id: try group.int("id"), type: try group.optionalString("type"), members: try group.strings("members"),
+                    drivers: try group.stringMap("drivers"))
             },
             divergences: try fields.objects("divergences") { entry throws(JSONReadError) in
-                Entry(name: try entry.string("name"), messageID: try entry.string("messageId"), key: try entry.string("key"),
-                      severity: try entry.string("severity"), group: try entry.optionalInt("group"), slot: try entry.optionalString("slot"),
-                      message: try entry.string("message"), domainType: try entry.optionalString("domainType"),
-                      expected: try entry.optionalString("expected"), observed: try entry.optionalString("observed"),
-                      since: try entry.string("since"), hidden: try entry.bool("hidden"))
+                Entry(
+                    name: try entry.string("name"), messageID: try entry.string("messageId"), key: try entry.string("key"),
+                    severity: try entry.string("severity"), group: try entry.optionalInt("group"), slot: try entry.optionalString("slot"),
+                    message: try entry.string("message"), domainType: try entry.optionalString("domainType"),
+                    expected: try entry.optionalString("expected"), observed: try entry.optionalString("observed"),
+                    since: try entry.string("since"), hidden: try entry.bool("hidden"))
             },
             readErrors: try fields.objects("readErrors") { problem throws(JSONReadError) in
                 ReadProblem(path: try problem.string("path"), message: try problem.string("message"))
@@ -171,8 +177,10 @@ public struct StateFile: Sendable, Hashable {
     }
 
     /// Every field as given (for `decode` and tests).
-    public init(version: Int = 1, pid: Int32, root: String, started: String, updated: String, rescans: Int, kernel: String?,
-                hasIOMMUGroups: Bool, pciDevices: Int, configFiles: [String], groups: [Group], divergences: [Entry], readErrors: [ReadProblem]) {
+    public init(
+        version: Int = 1, pid: Int32, root: String, started: String, updated: String, rescans: Int, kernel: String?,
+        hasIOMMUGroups: Bool, pciDevices: Int, configFiles: [String], groups: [Group], divergences: [Entry], readErrors: [ReadProblem]
+    ) {
         self.version = version
         self.pid = pid
         self.root = root
@@ -194,6 +202,7 @@ public struct StateFile: Sendable, Hashable {
         var parts = tm()
         gmtime_r(&time, &parts)
         func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
+        return
+            "\(parts.tm_year + 1900)-\(two(parts.tm_mon + 1))-\(two(parts.tm_mday))T\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec))Z"
     }
 }

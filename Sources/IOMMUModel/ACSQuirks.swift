@@ -127,8 +127,8 @@ public struct ACSQuirks: Sendable, Hashable {
         Entry(0x17cb, 0x0400, .qualcommRootPort),  // QCOM QDF2xxx root ports
         Entry(0x17cb, 0x0401, .qualcommRootPort),  // QCOM QDF2xxx root ports
         Entry(0x17cb, 0x0115, .qualcommRootPort, since: KernelVersion(6, 12)),  // QCOM SA8775P root port
-        Entry(0x17cb, 0x0111, .qualcommRootPort, since: KernelVersion(7, 0)),  // QCOM Hamoa root port (NEW for v7.0: absent in the older linux-next snapshot 2b
-        Entry(0x17cb, 0x0120, .qualcommRootPort, since: KernelVersion(7, 0)),  // QCOM Glymur root port (NEW for v7.0: absent in the older linux-next snapshot 2
+        Entry(0x17cb, 0x0111, .qualcommRootPort, since: KernelVersion(7, 0)),  // QCOM Hamoa root port (7.0)
+        Entry(0x17cb, 0x0120, .qualcommRootPort, since: KernelVersion(7, 0)),  // QCOM Glymur root port (7.0)
         Entry(0x1dbf, 0x0401, .qualcommRootPort),  // HXT SD4800 root ports; 'The ACS design is same as QCOM QDF2xxx'
         Entry(0x8086, nil, .intelPCH),  // Intel PCH root ports (function filters by pci_quirk_intel_pch_acs_ids[])
         Entry(0x8086, nil, .intelSPTPCH),  // Intel Sunrise/Union Point + 7th/8th gen mobile PCH root ports (function filters)
@@ -199,7 +199,8 @@ public struct ACSQuirks: Sendable, Hashable {
     ]
 
     /// `REQ_ACS_FLAGS` as the quirks grant it: SV | RR | CR | UF.
-    static let isolating = ACSCapability.sourceValidation | ACSCapability.requestRedirect | ACSCapability.completionRedirect
+    static let isolating =
+        ACSCapability.sourceValidation | ACSCapability.requestRedirect | ACSCapability.completionRedirect
         | ACSCapability.upstreamForwarding
 
     /// `pci_acs_ctrl_enabled(requested, enabled)`: every requested control is among those enabled.
@@ -226,15 +227,21 @@ public struct ACSQuirks: Sendable, Hashable {
         case .amdSouthbridge:
             // Only multifunction devices on a root bus, and only where an AMD IOMMU is described.
             guard topology.isMultifunction(device.address), device.parent == nil, hasIVRS else { return nil }
-            let requested = flags & (ACSCapability.requestRedirect | ACSCapability.completionRedirect | ACSCapability.egressControl | ACSCapability.directTranslated)
-            return decided(Self.controlsEnabled(requested, ACSCapability.requestRedirect | ACSCapability.completionRedirect),
-                           "\(ids) is an AMD southbridge function, which the kernel treats as isolated when an IVRS table exists")
+            let requested =
+                flags
+                & (ACSCapability.requestRedirect | ACSCapability.completionRedirect | ACSCapability.egressControl
+                    | ACSCapability.directTranslated)
+            return decided(
+                Self.controlsEnabled(requested, ACSCapability.requestRedirect | ACSCapability.completionRedirect),
+                "\(ids) is an AMD southbridge function, which the kernel treats as isolated when an IVRS table exists")
         case .multifunctionEndpoint:
-            return granted(Self.isolating | ACSCapability.translationBlocking | ACSCapability.directTranslated,
-                           "\(ids) is a multifunction device whose vendor states its functions cannot reach each other")
+            return granted(
+                Self.isolating | ACSCapability.translationBlocking | ACSCapability.directTranslated,
+                "\(ids) is a multifunction device whose vendor states its functions cannot reach each other")
         case .intelRootComplexEndpoint:
             guard portType == .rootComplexIntegratedEndpoint else { return nil }
-            return granted(Self.isolating, "\(ids) is an Intel root-complex integrated endpoint, which VT-d lets reach peers only through translation")
+            return granted(
+                Self.isolating, "\(ids) is an Intel root-complex integrated endpoint, which VT-d lets reach peers only through translation")
         case .qualcommRootPort, .xgene, .broadcomIProc, .loongson, .nxpRootPort:
             return granted(Self.isolating, "\(ids)'s root complex does not forward peer-to-peer traffic")
         case .amazonAnnapurna:
@@ -252,31 +259,39 @@ public struct ACSQuirks: Sendable, Hashable {
         case .wangxun:
             var listed = (0x0100...0x010f).contains(id) || id == 0x1001 || id == 0x2001
             if release >= KernelVersion(6, 13) { listed = listed || [0x5010, 0x5025, 0x5040, 0x5110, 0x5125, 0x5140].contains(id) }
-            guard listed else { return decided(false, "\(ids) is a Wangxun device the kernel's list does not name, so it never counts as isolated") }
+            guard listed else {
+                return decided(false, "\(ids) is a Wangxun device the kernel's list does not name, so it never counts as isolated")
+            }
             return granted(Self.isolating, "\(ids) is a Wangxun NIC whose functions cannot reach each other")
         case .intelPCH:
             guard portType == .rootPort, Self.intelPCHRootPorts.contains(id) else { return nil }
             // pci_quirk_enable_intel_pch_acs() sets the chipset's equivalent of ACS when an IOMMU asked
             // for ACS; without that request the port does not isolate.
-            return granted(acsRequested ? Self.isolating : 0, "\(ids) is an Intel PCH root port whose isolation is set through the chipset, not ACS")
+            return granted(
+                acsRequested ? Self.isolating : 0, "\(ids) is an Intel PCH root port whose isolation is set through the chipset, not ACS")
         case .intelSPTPCH:
             guard portType == .rootPort, Self.isIntelSPTRootPort(id), let acs = device.config?.acs else { return nil }
             // The control register sits at a non-standard offset (dword at cap+8), where the kernel sets
             // what the capability offers when an IOMMU asked for ACS; controls not offered count as on.
             let requested = flags & (acs.capability | ACSCapability.egressControl)
-            return decided(acsRequested && Self.controlsEnabled(requested, acs.capability & Self.isolating),
-                           "\(ids) is an Intel PCH root port whose ACS control register is at a non-standard offset")
+            return decided(
+                acsRequested && Self.controlsEnabled(requested, acs.capability & Self.isolating),
+                "\(ids) is an Intel PCH root port whose ACS control register is at a non-standard offset")
         }
     }
 
     /// `pci_quirk_intel_pch_acs_ids[]`: Ibex Peak … Wellsburg, 9 series.
     static let intelPCHRootPorts: Set<UInt16> = {
         var ids = Set<UInt16>()
-        for range in [0x3b42...0x3b51, 0x1c10...0x1c1f, 0x1e10...0x1e1f, 0x8c10...0x8c1f, 0x9c10...0x9c1b, 0x9c90...0x9c9b, 0x8d10...0x8d1e] {
+        for range in [
+            0x3b42...0x3b51, 0x1c10...0x1c1f, 0x1e10...0x1e1f, 0x8c10...0x8c1f, 0x9c10...0x9c1b, 0x9c90...0x9c9b, 0x8d10...0x8d1e,
+        ] {
             for id in range { ids.insert(UInt16(id)) }
         }
-        for id in [0x1d10, 0x1d12, 0x1d14, 0x1d16, 0x1d18, 0x1d1a, 0x1d1c, 0x1d1e,
-                   0x8c90, 0x8c92, 0x8c94, 0x8c96, 0x8c98, 0x8c9a, 0x8c9c, 0x8c9e] { ids.insert(UInt16(id)) }
+        for id in [
+            0x1d10, 0x1d12, 0x1d14, 0x1d16, 0x1d18, 0x1d1a, 0x1d1c, 0x1d1e,
+            0x8c90, 0x8c92, 0x8c94, 0x8c96, 0x8c98, 0x8c9a, 0x8c9c, 0x8c9e,
+        ] { ids.insert(UInt16(id)) }
         return ids
     }()
 
@@ -288,10 +303,12 @@ public struct ACSQuirks: Sendable, Hashable {
     }
 
     static func names(of flags: UInt16) -> String {
-        let names: [(UInt16, String)] = [(ACSCapability.sourceValidation, "SV"), (ACSCapability.translationBlocking, "TB"),
-                                         (ACSCapability.requestRedirect, "RR"), (ACSCapability.completionRedirect, "CR"),
-                                         (ACSCapability.upstreamForwarding, "UF"), (ACSCapability.egressControl, "EC"),
-                                         (ACSCapability.directTranslated, "DT")]
+        let names: [(UInt16, String)] = [
+            (ACSCapability.sourceValidation, "SV"), (ACSCapability.translationBlocking, "TB"),
+            (ACSCapability.requestRedirect, "RR"), (ACSCapability.completionRedirect, "CR"),
+            (ACSCapability.upstreamForwarding, "UF"), (ACSCapability.egressControl, "EC"),
+            (ACSCapability.directTranslated, "DT"),
+        ]
         return names.filter { flags & $0.0 != 0 }.map(\.1).joined(separator: "+")
     }
 }

@@ -98,7 +98,8 @@ extension Model {
         }
         var disabledBy: String?
         // intel_iommu= only reaches the Intel driver and amd_iommu= only the AMD one.
-        let family = snapshot.iommus.first?.driver.name
+        let family =
+            snapshot.iommus.first?.driver.name
             ?? (snapshot.firmware.dmar != nil ? "intel-iommu" : snapshot.firmware.ivrs != nil ? "amd-iommu" : nil)
         var graphicsIdentity = false
         var scalableMode: Bool?
@@ -164,8 +165,9 @@ extension Model {
             strictSource = .virtualisedIOMMU(unit)
         }
         let type: DomainType = passthrough ? .identity : (rules.hasFlushQueueType && !strict ? .dmaFQ : .dma)
-        var policy = DomainPolicy(globalType: type, passthroughSource: passthroughSource, isStrict: strict, strictSource: strictSource,
-                                  disabledBy: disabledBy, intelGraphicsIdentityMap: graphicsIdentity, intelScalableMode: scalableMode)
+        var policy = DomainPolicy(
+            globalType: type, passthroughSource: passthroughSource, isStrict: strict, strictSource: strictSource,
+            disabledBy: disabledBy, intelGraphicsIdentityMap: graphicsIdentity, intelScalableMode: scalableMode)
         policy.translation = translation(for: snapshot, family: family, distribution: distribution)
         return policy
     }
@@ -213,8 +215,10 @@ extension Model {
             if let iommuOff { state = .off(.commandLine(iommuOff.written)) }
             // platform_optin_force_iommu(): firmware that asks for DMA protection of external-facing
             // ports turns VT-d on whatever iommu= says, unless intel_iommu=off refused it.
-            if state.isOff, !refusesOptIn, let bytes = snapshot.firmware.dmar?.bytes, (try? DMARTableParser.parse(bytes))?.platformOptIn == true,
-               snapshot.pciDevices.contains(where: { $0.removable == .removable }) {
+            if state.isOff, !refusesOptIn, let bytes = snapshot.firmware.dmar?.bytes,
+                (try? DMARTableParser.parse(bytes))?.platformOptIn == true,
+                snapshot.pciDevices.contains(where: { $0.removable == .removable })
+            {
                 state = .on(.firmware("the DMAR table's platform opt-in flag, with an external-facing port"))
             }
             return state
@@ -226,7 +230,8 @@ extension Model {
         case nil:
             return .off(.firmware("no ACPI DMAR or IVRS table declares an IOMMU"))
         default:
-            return snapshot.groups.isEmpty ? .unknown("an IOMMU driver the model does not simulate") : .on(.firmware("its IOMMU groups exist"))
+            return snapshot.groups.isEmpty
+                ? .unknown("an IOMMU driver the model does not simulate") : .on(.firmware("its IOMMU groups exist"))
         }
     }
 
@@ -264,7 +269,9 @@ extension Model {
 
     static func distributionName(_ versionLine: String?) -> String {
         guard let line = versionLine else { return "the usual distribution" }
-        for (needle, name) in [("Debian", "Debian"), ("Ubuntu", "Ubuntu"), ("Red Hat", "Red Hat"), ("fedora", "Fedora"), ("SUSE", "SUSE"), ("Arch", "Arch")]
+        for (needle, name) in [
+            ("Debian", "Debian"), ("Ubuntu", "Ubuntu"), ("Red Hat", "Red Hat"), ("fedora", "Fedora"), ("SUSE", "SUSE"), ("Arch", "Arch"),
+        ]
         where line.contains(needle) { return name }
         return "the usual distribution"
     }

@@ -64,16 +64,21 @@ extension ModelContext {
         let untrusted = device?.removable == .removable
         let family = unitFamily(of: address)
         if case .intel(_, let ecap) = family, rules.intelNeedsPassThroughForIdentity, let ecap, ecap & (1 << 6) == 0 {
-            return DeviceTypeNeed(device: address, type: .dma, untrusted: untrusted,
-                                  rule: "its IOMMU lacks pass-through (ecap bit 6 clear), so 6.12+ device_def_domain_type() demands DMA")
+            return DeviceTypeNeed(
+                device: address, type: .dma, untrusted: untrusted,
+                rule: "its IOMMU lacks pass-through (ecap bit 6 clear), so 6.12+ device_def_domain_type() demands DMA")
         }
         if untrusted {
-            return DeviceTypeNeed(device: address, type: .dma, untrusted: true,
-                                  rule: "it is removable (behind an external-facing port), so the kernel treats it as untrusted and forces DMA (28b41e2c6aeb, iommu_get_def_domain_type())")
+            return DeviceTypeNeed(
+                device: address, type: .dma, untrusted: true,
+                rule:
+                    "it is removable (behind an external-facing port), so the kernel treats it as untrusted and forces DMA (28b41e2c6aeb, iommu_get_def_domain_type())"
+            )
         }
         if case .intel = family, rules.intelGraphicsIdentityQuirk, policy.intelGraphicsIdentityMap, isDisplay(device) {
-            return DeviceTypeNeed(device: address, type: .identity, untrusted: false,
-                                  rule: "`intel_iommu=igfx_off` sets IDENTMAP_GFX and it is a display device (Intel device_def_domain_type(), before 6.12)")
+            return DeviceTypeNeed(
+                device: address, type: .identity, untrusted: false,
+                rule: "`intel_iommu=igfx_off` sets IDENTMAP_GFX and it is a display device (Intel device_def_domain_type(), before 6.12)")
         }
         return DeviceTypeNeed(device: address, type: nil, untrusted: false, rule: "no driver requirement")
     }
@@ -103,8 +108,9 @@ extension ModelContext {
             // different wish resets the type to 0 for good (the first device stays recorded).
             guard let first = wishes.first, let firstType = first.type else { return global }
             if let other = wishes.first(where: { $0.type != firstType }) {
-                return TypeDecision(type: policy.globalType, rule: .conflictFellBack(first: first, other: other, policy: policy),
-                                    needs: needs, conflicting: [first, other])
+                return TypeDecision(
+                    type: policy.globalType, rule: .conflictFellBack(first: first, other: other, policy: policy),
+                    needs: needs, conflicting: [first, other])
             }
             return TypeDecision(type: firstType, rule: .deviceRequirement(first), needs: needs, conflicting: [])
         case .identityWins:
@@ -119,11 +125,13 @@ extension ModelContext {
                 }
             }
             if let untrusted = needs.first(where: \.untrusted), let decided, decided.type == .identity {
-                return TypeDecision(type: nil, rule: .untrustedRefused(untrusted: untrusted.device, identity: decided),
-                                    needs: needs, conflicting: [untrusted, decided])
+                return TypeDecision(
+                    type: nil, rule: .untrustedRefused(untrusted: untrusted.device, identity: decided),
+                    needs: needs, conflicting: [untrusted, decided])
             }
             if let (first, other) = conflict, let decided {
-                return TypeDecision(type: decided.type, rule: .conflictIdentityWon(first: first, other: other), needs: needs, conflicting: [first, other])
+                return TypeDecision(
+                    type: decided.type, rule: .conflictIdentityWon(first: first, other: other), needs: needs, conflicting: [first, other])
             }
             if let decided, let type = decided.type {
                 return TypeDecision(type: type, rule: .deviceRequirement(decided), needs: needs, conflicting: [])

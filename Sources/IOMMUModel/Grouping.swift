@@ -27,11 +27,12 @@ public struct Merge: Sendable, Hashable {
     public var sentence: String {
         switch cause {
         case .dmaAlias(let bridge, let hop):
-            let kind = switch hop {
-            case .pcieToPCIBridge: "PCIe-to-PCI bridge"
-            case .pciToPCIeBridge: "PCI-X-to-PCIe bridge"
-            case .conventionalBridge: "conventional PCI bridge"
-            }
+            let kind =
+                switch hop {
+                case .pcieToPCIBridge: "PCIe-to-PCI bridge"
+                case .pciToPCIeBridge: "PCI-X-to-PCIe bridge"
+                case .conventionalBridge: "conventional PCI bridge"
+                }
             return "\(device) sits behind \(kind) \(bridge), so its DMA carries the bridge's requester id"
         case .upstreamWithoutACS(let port, let why):
             return "\(device) is below \(port), which does not isolate its downstream devices (\(why))"
@@ -50,7 +51,8 @@ extension Model {
     /// in order, and each joins the first existing group its aliases, its non-isolating upstream
     /// bridges or its non-isolating slot siblings belong to, else starts a new one.
     static func predictGroups(_ covered: [PCIAddress], topology: PCITopology, aliases: [PCIAddress: [(PCIAddress, MergeCause)]])
-        -> (groups: [[PCIAddress]], merges: [Merge], guessed: Set<PCIAddress>) {
+        -> (groups: [[PCIAddress]], merges: [Merge], guessed: Set<PCIAddress>)
+    {
         var groupOf: [PCIAddress: Int] = [:]
         var groups: [[PCIAddress]] = []
         var merges: [Merge] = []

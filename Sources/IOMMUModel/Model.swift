@@ -78,17 +78,24 @@ public struct ModelContext: Sendable {
                 for alias in definition.aliases {
                     for device in topology.probeOrder where UInt32(definition.segment) == device.domain {
                         let id = device.requesterID
-                        guard alias.first <= id, id <= alias.last, alias.alias != id, UInt8(alias.alias >> 8) == device.bus else { continue }
-                        let target = PCIAddress(domain: device.domain, bus: device.bus, device: UInt8((alias.alias >> 3) & 0x1f), function: UInt8(alias.alias & 7))
+                        guard alias.first <= id, id <= alias.last, alias.alias != id, UInt8(alias.alias >> 8) == device.bus else {
+                            continue
+                        }
+                        let target = PCIAddress(
+                            domain: device.domain, bus: device.bus, device: UInt8((alias.alias >> 3) & 0x1f),
+                            function: UInt8(alias.alias & 7))
                         add(device, target, .firmwareAlias("IVRS alias entry"))
                     }
                 }
             }
         }
         for address in topology.probeOrder {
-            guard let device = topology.device(address), let (devfns, quirk) = DMAAliasQuirks.aliases(of: device, release: rules.version) else { continue }
+            guard let device = topology.device(address), let (devfns, quirk) = DMAAliasQuirks.aliases(of: device, release: rules.version)
+            else { continue }
             for devfn in devfns {
-                add(address, PCIAddress(domain: address.domain, bus: address.bus, device: devfn >> 3, function: devfn & 7), .quirkAlias(quirk: quirk))
+                add(
+                    address, PCIAddress(domain: address.domain, bus: address.bus, device: devfn >> 3, function: devfn & 7),
+                    .quirkAlias(quirk: quirk))
             }
         }
         return result
@@ -99,9 +106,10 @@ public struct ModelContext: Sendable {
         let mergesByDevice = Dictionary(grouping: merges, by: \.device)
         let groups = partition.map { members in
             let memberSet = Set(members)
-            return PredictedGroup(members: members, merges: members.flatMap { mergesByDevice[$0, default: []] },
-                                  typeDecision: typeDecision(for: members), regions: regions(for: members),
-                                  isGuess: !memberSet.isDisjoint(with: guessed))
+            return PredictedGroup(
+                members: members, merges: members.flatMap { mergesByDevice[$0, default: []] },
+                typeDecision: typeDecision(for: members), regions: regions(for: members),
+                isGuess: !memberSet.isDisjoint(with: guessed))
         }
         return Prediction(context: self, groups: groups)
     }

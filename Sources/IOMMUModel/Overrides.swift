@@ -33,7 +33,9 @@ public struct Overrides: Sendable, Hashable {
         }
     }
 
-    public init(commandLine: String? = nil, kernelRelease: String? = nil, unplug: [PCIAddress] = [], bind: [Binding] = [], setType: [TypeWrite] = []) {
+    public init(
+        commandLine: String? = nil, kernelRelease: String? = nil, unplug: [PCIAddress] = [], bind: [Binding] = [], setType: [TypeWrite] = []
+    ) {
         self.commandLine = commandLine
         self.kernelRelease = kernelRelease
         self.unplug = unplug
@@ -50,7 +52,9 @@ public struct Overrides: Sendable, Hashable {
             if let kernelRelease {
                 snapshot.kernel.release = kernelRelease
                 snapshot.kernel.version = KernelVersion(release: kernelRelease)
-                if snapshot.kernel.version == nil { notes.append("release \(kernelRelease) has no major.minor; assuming the newest rules the model knows") }
+                if snapshot.kernel.version == nil {
+                    notes.append("release \(kernelRelease) has no major.minor; assuming the newest rules the model knows")
+                }
                 snapshot.kernel.versionLine = snapshot.kernel.versionLine.map { line in
                     line.replacingFirst(original.kernel.release ?? "", with: kernelRelease)
                 }
@@ -94,7 +98,9 @@ public struct Overrides: Sendable, Hashable {
             snapshot.groups[index].type = .value(type, hasNewline: context.rules.typeAlwaysHasNewline || type != .dma)
             snapshot.groups[index].reservedRegions = context.regions(for: members).map(\.region)
         }
-        notes.append("rebooted with \(snapshot.kernel.release ?? "the same kernel") and `\(snapshot.kernel.commandLine?.raw ?? "")`: DMA translation \(context.policy.translation); global policy \(context.policy.summary)")
+        notes.append(
+            "rebooted with \(snapshot.kernel.release ?? "the same kernel") and `\(snapshot.kernel.commandLine?.raw ?? "")`: DMA translation \(context.policy.translation); global policy \(context.policy.summary)"
+        )
         return snapshot
     }
 
@@ -121,7 +127,9 @@ public struct Overrides: Sendable, Hashable {
         }
         let released = snapshot.groups.filter { $0.members.isEmpty }.map(\.id)
         snapshot.groups.removeAll { $0.members.isEmpty }
-        notes.append("unplugged \(gone.sorted().map(\.description).joined(separator: ", "))" + (released.isEmpty ? "" : "; released group(s) \(released.map(String.init).joined(separator: ", "))"))
+        notes.append(
+            "unplugged \(gone.sorted().map(\.description).joined(separator: ", "))"
+                + (released.isEmpty ? "" : "; released group(s) \(released.map(String.init).joined(separator: ", "))"))
         return snapshot
     }
 
@@ -151,16 +159,23 @@ public struct Overrides: Sendable, Hashable {
             case .readOnly:
                 refusal = "type is read-only before 5.11 (EACCES)"
             case .singleUnboundDevice:
-                if members.count > 1 { refusal = "the group has more than one device (EINVAL: \"Group has more than one device\")" }
-                else if !owners.isEmpty && !inPlaceFQ { refusal = "\(owners[0].address) is bound to \(owners[0].driver ?? "") (EBUSY)" }
+                if members.count > 1 {
+                    refusal = "the group has more than one device (EINVAL: \"Group has more than one device\")"
+                } else if !owners.isEmpty && !inPlaceFQ {
+                    refusal = "\(owners[0].address) is bound to \(owners[0].driver ?? "") (EBUSY)"
+                }
             case .noOwner:
-                if !owners.isEmpty && !inPlaceFQ { refusal = "\(owners.map { "\($0.address) (\($0.driver ?? ""))" }.joined(separator: ", ")) own the group (EPERM)" }
+                if !owners.isEmpty && !inPlaceFQ {
+                    refusal = "\(owners.map { "\($0.address) (\($0.driver ?? ""))" }.joined(separator: ", ")) own the group (EPERM)"
+                }
             }
         }
         if refusal == nil, context.rules.typeWriteChecksRequirements {
             if requested == .identity, let untrusted = decision.needs.first(where: \.untrusted) {
                 refusal = "\(untrusted.device) is untrusted (EINVAL)"
-            } else if let need = decision.needs.first(where: { $0.type != nil && $0.type != requested && !(requested == .dmaFQ && $0.type == .dma) }) {
+            } else if let need = decision.needs.first(where: {
+                $0.type != nil && $0.type != requested && !(requested == .dmaFQ && $0.type == .dma)
+            }) {
                 refusal = "\(need.device) requires \(need.type?.rawValue ?? "") (EINVAL)"
             }
         }

@@ -19,7 +19,8 @@ public enum RegionSource: Sendable, Hashable, CustomStringConvertible {
         case .hyperTransportHole: "AMD HyperTransport hole"
         case .isaBridge(let device): "ISA bridge \(device) (CONFIG_INTEL_IOMMU_FLOPPY_WA)"
         case .rmrr(let device, let base, let limit): "RMRR \(ReservedRegion.format(base))–\(ReservedRegion.format(limit)) for \(device)"
-        case .ivmd(let device, let start, let exclusion): "IVMD \(exclusion ? "exclusion range" : "unity map") at \(ReservedRegion.format(start)) for \(device)"
+        case .ivmd(let device, let start, let exclusion):
+            "IVMD \(exclusion ? "exclusion range" : "unity map") at \(ReservedRegion.format(start)) for \(device)"
         }
     }
 }
@@ -43,25 +44,35 @@ extension ModelContext {
             // intel_iommu_get_resv_regions(): RMRRs in scope, the ISA range, then the MSI window.
             for rmrr in dmar?.reservedMemory ?? [] where rmrrApplies(rmrr, to: address) {
                 let relaxable = rules.rmrrRelaxableAndDownstream && isRelaxableRMRRDevice(device)
-                result.append((ReservedRegion(start: rmrr.base, end: rmrr.limit, type: relaxable ? .directRelaxable : .direct),
-                               .rmrr(device: address, base: rmrr.base, limit: rmrr.limit)))
+                result.append(
+                    (
+                        ReservedRegion(start: rmrr.base, end: rmrr.limit, type: relaxable ? .directRelaxable : .direct),
+                        .rmrr(device: address, base: rmrr.base, limit: rmrr.limit)
+                    ))
             }
-            if let type = rules.isaBridgeRegionType, isISABridge(device), snapshot.kernelConfig?.isEnabled("CONFIG_INTEL_IOMMU_FLOPPY_WA") != false {
+            if let type = rules.isaBridgeRegionType, isISABridge(device),
+                snapshot.kernelConfig?.isEnabled("CONFIG_INTEL_IOMMU_FLOPPY_WA") != false
+            {
                 result.append((ReservedRegion(start: 0, end: 0xff_ffff, type: type), .isaBridge(address)))
             }
             result.append((ReservedRegion(start: Self.msiWindow.start, end: Self.msiWindow.end, type: .msi), .msiWindow))
         case .amd:
             // amd_iommu_get_resv_regions(): IVMD ranges for the device id, the MSI window, the HT hole.
             let requester = address.requesterID
-            for ivmd in ivrs?.memory ?? [] where ivmd.firstDevice <= requester && requester <= ivmd.lastDevice && (ivmd.isUnity || ivmd.isExclusion) {
+            for ivmd in ivrs?.memory ?? []
+            where ivmd.firstDevice <= requester && requester <= ivmd.lastDevice && (ivmd.isUnity || ivmd.isExclusion) {
                 let length = (ivmd.length + 0xfff) & ~0xfff
                 guard length > 0 else { continue }
                 let start = (ivmd.start + 0xfff) & ~0xfff
-                result.append((ReservedRegion(start: start, end: start &+ length &- 1, type: ivmd.isExclusion ? .reserved : .direct),
-                               .ivmd(device: address, start: start, exclusion: ivmd.isExclusion)))
+                result.append(
+                    (
+                        ReservedRegion(start: start, end: start &+ length &- 1, type: ivmd.isExclusion ? .reserved : .direct),
+                        .ivmd(device: address, start: start, exclusion: ivmd.isExclusion)
+                    ))
             }
             result.append((ReservedRegion(start: Self.msiWindow.start, end: Self.msiWindow.end, type: .msi), .msiWindow))
-            result.append((ReservedRegion(start: Self.hyperTransport.start, end: Self.hyperTransport.end, type: .reserved), .hyperTransportHole))
+            result.append(
+                (ReservedRegion(start: Self.hyperTransport.start, end: Self.hyperTransport.end, type: .reserved), .hyperTransportHole))
         case .other, nil:
             break
         }
@@ -85,7 +96,10 @@ extension ModelContext {
             guard let target = resolve(scope, segment: rmrr.segment) else { continue }
             if target == address { return true }
             if rules.rmrrRelaxableAndDownstream, scope.kind == .bridge,
-               topology.device(address)?.upstream.contains(target) == true { return true }
+                topology.device(address)?.upstream.contains(target) == true
+            {
+                return true
+            }
         }
         return false
     }
@@ -111,7 +125,9 @@ extension ModelContext {
         var merged: [PredictedRegion] = []
         for member in members.sorted() {
             for (region, source) in regions(of: member) {
-                merged = rules.mergesTouchingRegions ? Self.insert(region, source, into: merged) : Self.insertBefore53(region, source, into: merged)
+                merged =
+                    rules.mergesTouchingRegions
+                    ? Self.insert(region, source, into: merged) : Self.insertBefore53(region, source, into: merged)
             }
         }
         return merged
@@ -121,7 +137,9 @@ extension ModelContext {
     /// touch are coalesced; different types are never merged.
     static func insert(_ region: ReservedRegion, _ source: RegionSource, into list: [PredictedRegion]) -> [PredictedRegion] {
         var list = list
-        let position = list.firstIndex { region.start < $0.region.start || (region.start == $0.region.start && region.type <= $0.region.type) } ?? list.count
+        let position =
+            list.firstIndex { region.start < $0.region.start || (region.start == $0.region.start && region.type <= $0.region.type) }
+            ?? list.count
         list.insert(PredictedRegion(region: region, sources: [source]), at: position)
         var result: [PredictedRegion] = []
         var top: Int?

@@ -11,7 +11,8 @@ public struct PCITopology: Sendable {
     let quirks: ACSQuirks
 
     /// `REQ_ACS_FLAGS` in drivers/iommu/iommu.c: SV | RR | CR | UF.
-    public static let requiredACSFlags: UInt16 = ACSCapability.sourceValidation | ACSCapability.requestRedirect
+    public static let requiredACSFlags: UInt16 =
+        ACSCapability.sourceValidation | ACSCapability.requestRedirect
         | ACSCapability.completionRedirect | ACSCapability.upstreamForwarding
 
     public init(_ devices: [PCIDevice], quirks: ACSQuirks = ACSQuirks()) {
@@ -88,7 +89,11 @@ public struct PCITopology: Sendable {
     /// (`acs_flags &= (cap | PCI_ACS_EC)`).
     func flagsEnabled(_ config: PCIConfigSpace, _ flags: UInt16, _ address: PCIAddress) -> (enabled: Bool, why: String) {
         guard let acs = config.acs else {
-            return (false, config.hasExtendedSpace ? "\(address) has no ACS capability" : "\(address) shows no extended config space, so no ACS capability")
+            return (
+                false,
+                config.hasExtendedSpace
+                    ? "\(address) has no ACS capability" : "\(address) shows no extended config space, so no ACS capability"
+            )
         }
         let required = flags & (acs.capability | ACSCapability.egressControl)
         let missing = required & ~acs.control

@@ -118,20 +118,25 @@ public enum DMARTableParser {
                 throw ParseError("remapping structure at \(offset) has length \(length), past the table end \(end)")
             }
             switch type {
-            case 0: // DRHD: flags, size, segment, register base, scopes from 16.
+            case 0:  // DRHD: flags, size, segment, register base, scopes from 16.
                 guard length >= 16 else { throw ParseError("DRHD at \(offset) is \(length) bytes; at least 16") }
-                units.append(DMARTable.Unit(
-                    flags: bytes[offset + 4], segment: reader.u16(offset + 6), registerBase: reader.u64(offset + 8),
-                    scopes: try scopes(bytes, from: offset + 16, to: offset + length)))
-            case 1: // RMRR: reserved, segment, base, limit, scopes from 24.
+                units.append(
+                    DMARTable.Unit(
+                        flags: bytes[offset + 4], segment: reader.u16(offset + 6), registerBase: reader.u64(offset + 8),
+                        scopes: try scopes(bytes, from: offset + 16, to: offset + length)))
+            case 1:  // RMRR: reserved, segment, base, limit, scopes from 24.
                 guard length >= 24 else { throw ParseError("RMRR at \(offset) is \(length) bytes; at least 24") }
                 let base = reader.u64(offset + 8), limit = reader.u64(offset + 16)
-                guard base <= limit else { throw ParseError("RMRR at \(offset) ends (\(Hex.string(limit, width: 1))) before it starts (\(Hex.string(base, width: 1)))") }
-                reserved.append(DMARTable.ReservedMemory(
-                    segment: reader.u16(offset + 6), base: base, limit: limit,
-                    scopes: try scopes(bytes, from: offset + 24, to: offset + length)))
+                guard base <= limit else {
+                    throw ParseError(
+                        "RMRR at \(offset) ends (\(Hex.string(limit, width: 1))) before it starts (\(Hex.string(base, width: 1)))")
+                }
+                reserved.append(
+                    DMARTable.ReservedMemory(
+                        segment: reader.u16(offset + 6), base: base, limit: limit,
+                        scopes: try scopes(bytes, from: offset + 24, to: offset + length)))
             default:
-                break // ATSR, RHSA, ANDD, SATC, SIDP: nothing the model uses.
+                break  // ATSR, RHSA, ANDD, SATC, SIDP: nothing the model uses.
             }
             offset += length
         }
@@ -156,7 +161,8 @@ public enum DMARTableParser {
                 path.append(DMARTable.PathEntry(device: bytes[hop], function: bytes[hop + 1]))
                 hop += 2
             }
-            result.append(DMARTable.DeviceScope(rawKind: bytes[offset], enumerationID: bytes[offset + 4], startBus: bytes[offset + 5], path: path))
+            result.append(
+                DMARTable.DeviceScope(rawKind: bytes[offset], enumerationID: bytes[offset + 4], startBus: bytes[offset + 5], path: path))
             offset += length
         }
         return result
@@ -170,7 +176,9 @@ struct ACPIReader {
 
     /// Checks the 4-byte signature and that the header fits.
     func expectSignature(_ signature: String, minimumLength: Int) throws(ParseError) {
-        guard bytes.count >= minimumLength else { throw ParseError("\(bytes.count) bytes; a \(signature) table has at least \(minimumLength)") }
+        guard bytes.count >= minimumLength else {
+            throw ParseError("\(bytes.count) bytes; a \(signature) table has at least \(minimumLength)")
+        }
         guard Array(signature.utf8) == Array(bytes[0..<4]) else { throw ParseError("signature is not \(signature)") }
     }
 

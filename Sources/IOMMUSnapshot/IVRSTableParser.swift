@@ -96,27 +96,35 @@ public enum IVRSTableParser {
             guard offset + 4 <= end else { throw ParseError("block header at \(offset) runs past the table end \(end)") }
             let type = bytes[offset]
             let length = Int(reader.u16(offset + 2))
-            guard length >= 4, offset + length <= end else { throw ParseError("block at \(offset) has length \(length), past the table end \(end)") }
+            guard length >= 4, offset + length <= end else {
+                throw ParseError("block at \(offset) has length \(length), past the table end \(end)")
+            }
             switch type {
             case 0x10, 0x11, 0x40:
                 let entriesStart = type == 0x10 ? 24 : 40
-                guard length >= entriesStart else { throw ParseError("IVHD type 0x\(Hex.string(UInt64(type), width: 2)) at \(offset) is \(length) bytes; at least \(entriesStart)") }
-                hardware.append(IVRSTable.HardwareDefinition(
-                    type: type, flags: bytes[offset + 1], deviceID: reader.u16(offset + 4), segment: reader.u16(offset + 16),
-                    registerBase: reader.u64(offset + 8),
-                    aliases: try aliases(reader, from: offset + entriesStart, to: offset + length)))
+                guard length >= entriesStart else {
+                    throw ParseError(
+                        "IVHD type 0x\(Hex.string(UInt64(type), width: 2)) at \(offset) is \(length) bytes; at least \(entriesStart)")
+                }
+                hardware.append(
+                    IVRSTable.HardwareDefinition(
+                        type: type, flags: bytes[offset + 1], deviceID: reader.u16(offset + 4), segment: reader.u16(offset + 16),
+                        registerBase: reader.u64(offset + 8),
+                        aliases: try aliases(reader, from: offset + entriesStart, to: offset + length)))
             case 0x20, 0x21, 0x22:
                 guard length >= 32 else { throw ParseError("IVMD at \(offset) is \(length) bytes; 32 expected") }
                 let device = reader.u16(offset + 4), aux = reader.u16(offset + 6)
-                let (first, last): (UInt16, UInt16) = switch type {
-                case 0x20: (0, 0xffff)
-                case 0x21: (device, device)
-                default: (device, aux)
-                }
+                let (first, last): (UInt16, UInt16) =
+                    switch type {
+                    case 0x20: (0, 0xffff)
+                    case 0x21: (device, device)
+                    default: (device, aux)
+                    }
                 guard first <= last else { throw ParseError("IVMD at \(offset) has its device range backwards") }
-                memory.append(IVRSTable.MemoryDefinition(
-                    type: type, flags: bytes[offset + 1], firstDevice: first, lastDevice: last, segment: reader.u16(offset + 8),
-                    start: reader.u64(offset + 16), length: reader.u64(offset + 24)))
+                memory.append(
+                    IVRSTable.MemoryDefinition(
+                        type: type, flags: bytes[offset + 1], firstDevice: first, lastDevice: last, segment: reader.u16(offset + 8),
+                        start: reader.u64(offset + 16), length: reader.u64(offset + 24)))
             default:
                 break
             }
@@ -149,13 +157,13 @@ public enum IVRSTableParser {
             guard offset + length <= end else { throw ParseError("IVHD entry at \(offset) runs past its block") }
             let device = reader.u16(offset + 1)
             switch type {
-            case 0x42: // alias select
+            case 0x42:  // alias select
                 result.append(IVRSTable.Alias(first: device, last: device, alias: reader.u16(offset + 5)))
-            case 0x03, 0x47: // start of range (plain, extended)
+            case 0x03, 0x47:  // start of range (plain, extended)
                 pendingRangeStart = (device, nil)
-            case 0x43: // alias start of range
+            case 0x43:  // alias start of range
                 pendingRangeStart = (device, reader.u16(offset + 5))
-            case 0x04: // end of range
+            case 0x04:  // end of range
                 if let start = pendingRangeStart, let alias = start.alias, start.device <= device {
                     result.append(IVRSTable.Alias(first: start.device, last: device, alias: alias))
                 }

@@ -20,7 +20,8 @@ public struct KernelCommandLine: Sendable, Hashable {
             guard !word.isEmpty else { return }
             // parse_args treats '-' and '_' in parameter names alike.
             if let equals = word.firstIndex(of: 0x3d) {
-                parameters.append(Parameter(key: Self.normalized(word[..<equals]), value: String(decoding: word[(equals + 1)...], as: UTF8.self)))
+                parameters.append(
+                    Parameter(key: Self.normalized(word[..<equals]), value: String(decoding: word[(equals + 1)...], as: UTF8.self)))
             } else {
                 parameters.append(Parameter(key: Self.normalized(word[...]), value: nil))
             }

@@ -34,9 +34,9 @@ public struct PCIAddress: Sendable, Hashable, Comparable, Codable, CustomStringC
             Hex.value(bytes[range], upperCase: true).map(UInt32.init)
         }
         guard let domain = hexValue(0..<domainLength),
-              let bus = hexValue(domainLength + 1..<domainLength + 3),
-              let device = hexValue(domainLength + 4..<domainLength + 6), device < 32,
-              let function = hexValue(domainLength + 7..<domainLength + 8), function < 8
+            let bus = hexValue(domainLength + 1..<domainLength + 3),
+            let device = hexValue(domainLength + 4..<domainLength + 6), device < 32,
+            let function = hexValue(domainLength + 7..<domainLength + 8), function < 8
         else { return nil }
         self.init(domain: domain, bus: UInt8(bus), device: UInt8(device), function: UInt8(function))
     }

@@ -73,13 +73,13 @@ public struct ACSCapability: Sendable, Hashable {
     }
 
     // Bits as in include/uapi/linux/pci_regs.h.
-    public static let sourceValidation: UInt16 = 0x0001      // PCI_ACS_SV
-    public static let translationBlocking: UInt16 = 0x0002   // PCI_ACS_TB
-    public static let requestRedirect: UInt16 = 0x0004       // PCI_ACS_RR
-    public static let completionRedirect: UInt16 = 0x0008    // PCI_ACS_CR
-    public static let upstreamForwarding: UInt16 = 0x0010    // PCI_ACS_UF
-    public static let egressControl: UInt16 = 0x0020         // PCI_ACS_EC
-    public static let directTranslated: UInt16 = 0x0040      // PCI_ACS_DT
+    public static let sourceValidation: UInt16 = 0x0001  // PCI_ACS_SV
+    public static let translationBlocking: UInt16 = 0x0002  // PCI_ACS_TB
+    public static let requestRedirect: UInt16 = 0x0004  // PCI_ACS_RR
+    public static let completionRedirect: UInt16 = 0x0008  // PCI_ACS_CR
+    public static let upstreamForwarding: UInt16 = 0x0010  // PCI_ACS_UF
+    public static let egressControl: UInt16 = 0x0020  // PCI_ACS_EC
+    public static let directTranslated: UInt16 = 0x0040  // PCI_ACS_DT
 }
 
 extension String {

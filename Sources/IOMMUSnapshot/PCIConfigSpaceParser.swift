@@ -9,7 +9,9 @@ public enum PCIConfigSpaceParser {
         guard bytes.count >= 64 else { throw ParseError("config space is \(bytes.count) bytes; the header alone is 64") }
         guard bytes.count <= 4096 else { throw ParseError("config space is \(bytes.count) bytes; PCIe has at most 4096") }
         let vendor = UInt16(bytes[0]) | UInt16(bytes[1]) << 8
-        guard vendor != 0xffff, vendor != 0 else { throw ParseError(String(format16: vendor, prefix: "vendor id ") + " in config space means no function answered") }
+        guard vendor != 0xffff, vendor != 0 else {
+            throw ParseError(String(format16: vendor, prefix: "vendor id ") + " in config space means no function answered")
+        }
         let headerType = bytes[0x0e]
         let layout = headerType & 0x7f
         var express: PCIExpressCapability?
@@ -31,7 +33,9 @@ public enum PCIConfigSpaceParser {
             var offset = 0x100
             var steps = 0
             while offset >= 0x100, offset + 8 <= bytes.count, steps < 960 {
-                let header = UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3]) << 24
+                let header =
+                    UInt32(bytes[offset]) | UInt32(bytes[offset + 1]) << 8 | UInt32(bytes[offset + 2]) << 16 | UInt32(bytes[offset + 3])
+                    << 24
                 if header == 0 || header == 0xffff_ffff { break }
                 if UInt16(header & 0xffff) == acsExtendedCapabilityID {
                     acs = ACSCapability(
@@ -43,6 +47,7 @@ public enum PCIConfigSpaceParser {
                 steps += 1
             }
         }
-        return PCIConfigSpace(length: bytes.count, headerLayout: layout, isMultifunction: headerType & 0x80 != 0, express: express, acs: acs)
+        return PCIConfigSpace(
+            length: bytes.count, headerLayout: layout, isMultifunction: headerType & 0x80 != 0, express: express, acs: acs)
     }
 }

@@ -14,7 +14,9 @@ public enum ReservedRegionsParser {
             guard let start = address(fields[0]), let end = address(fields[1]) else {
                 throw ParseError("line \(lineNumber): addresses must be 0x and 16 hex digits")
             }
-            guard start <= end else { throw ParseError("line \(lineNumber): end \(ReservedRegion.format(end)) is below start \(ReservedRegion.format(start))") }
+            guard start <= end else {
+                throw ParseError("line \(lineNumber): end \(ReservedRegion.format(end)) is below start \(ReservedRegion.format(start))")
+            }
             guard let type = ReservedRegionType(rawValue: String(decoding: fields[2], as: UTF8.self)) else {
                 throw ParseError("line \(lineNumber): unknown region type; the kernel prints direct, direct-relaxable, reserved or msi")
             }

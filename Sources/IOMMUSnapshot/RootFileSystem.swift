@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 import CLinux
 
@@ -174,7 +174,9 @@ public final class RootFileSystem {
 
     /// Opens `name` under `parent` only if it is a regular file (`iw_open_regular`: never a FIFO,
     /// socket or device node, which could block or act on open), reads it whole, and records it.
-    fileprivate func readRegularFile(in parent: Int32, _ name: String, how: Int32, path: @autoclosure () -> String, limit: Int) -> Result<[UInt8]?, ReadError> {
+    fileprivate func readRegularFile(in parent: Int32, _ name: String, how: Int32, path: @autoclosure () -> String, limit: Int) -> Result<
+        [UInt8]?, ReadError
+    > {
         var mode: UInt32 = 0
         let descriptor = iw_open_regular(parent, name, how, &mode)
         if descriptor == IW_NOT_REGULAR {
@@ -233,7 +235,8 @@ public final class RootFileSystem {
 
     /// The error for a folder that could not be opened. When the entry exists but is no folder, the
     /// recorder learns of it, so that a snapshot holds an empty file there and replays the same refusal.
-    fileprivate func folderError<T>(in parent: Int32, _ name: String, beneath: Bool, path: String, _ error: Int32) -> Result<T?, ReadError> {
+    fileprivate func folderError<T>(in parent: Int32, _ name: String, beneath: Bool, path: String, _ error: Int32) -> Result<T?, ReadError>
+    {
         if error == ENOTDIR, let recorder {
             let flags = IW_O_PATH | O_NOFOLLOW
             let entry = beneath ? iw_open_beneath(parent, name, flags) : openat(parent, name, flags | O_CLOEXEC)

@@ -15,9 +15,12 @@ public struct Snapshot: Sendable, Hashable {
     /// Everything that could not be read or parsed, by path.
     public var errors: [ReadError]
 
-    public init(kernel: KernelInfo = KernelInfo(), iommus: [IOMMUUnit] = [], groups: [IOMMUGroup] = [], pciDevices: [PCIDevice] = [],
-                firmware: FirmwareTables = FirmwareTables(), memory: PhysicalMemoryLayout = PhysicalMemoryLayout(), kernelConfig: KernelConfig? = nil,
-                hasIOMMUGroupsFolder: Bool = true, errors: [ReadError] = []) {
+    public init(
+        kernel: KernelInfo = KernelInfo(), iommus: [IOMMUUnit] = [], groups: [IOMMUGroup] = [], pciDevices: [PCIDevice] = [],
+        firmware: FirmwareTables = FirmwareTables(), memory: PhysicalMemoryLayout = PhysicalMemoryLayout(),
+        kernelConfig: KernelConfig? = nil,
+        hasIOMMUGroupsFolder: Bool = true, errors: [ReadError] = []
+    ) {
         self.kernel = kernel
         self.iommus = iommus
         self.groups = groups

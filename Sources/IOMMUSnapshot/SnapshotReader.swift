@@ -24,7 +24,9 @@ public struct SnapshotReader {
 
     /// Reads the root at `path`. Throws when the root cannot be opened or holds no `sys/`, and with
     /// `interrupted` when `shouldStop` said so before the walk was done.
-    public static func read(root path: String, recorder: ReadRecorder? = nil, shouldStop: @escaping () -> Bool = { false }) throws(ReadError) -> Snapshot {
+    public static func read(root path: String, recorder: ReadRecorder? = nil, shouldStop: @escaping () -> Bool = { false })
+        throws(ReadError) -> Snapshot
+    {
         let fileSystem = try RootFileSystem(root: path)
         fileSystem.recorder = recorder
         switch fileSystem.openFolder("sys") {
@@ -109,29 +111,37 @@ public struct SnapshotReader {
         return names.compactMap { name -> IOMMUUnit? in
             guard let folder = followLink(Self.iommuClassFolder + "/" + name) else { return nil }
             if folder.contains("intel-iommu") {
-                return IOMMUUnit(name: name, driver: .intel(
-                    capability: register(folder, "intel-iommu/cap"),
-                    extendedCapability: register(folder, "intel-iommu/ecap")))
+                return IOMMUUnit(
+                    name: name,
+                    driver: .intel(
+                        capability: register(folder, "intel-iommu/cap"),
+                        extendedCapability: register(folder, "intel-iommu/ecap")))
             }
             if folder.contains("amd-iommu") {
-                return IOMMUUnit(name: name, driver: .amd(
-                    capability: register(folder, "amd-iommu/cap"),
-                    features: parsed(fileSystem.readFile(folder.path + "/amd-iommu/features", limit: Self.attributeLimit),
-                                     path: folder.path + "/amd-iommu/features", required: true, SysfsAttributeParser.hexRegisters)))
+                return IOMMUUnit(
+                    name: name,
+                    driver: .amd(
+                        capability: register(folder, "amd-iommu/cap"),
+                        features: parsed(
+                            fileSystem.readFile(folder.path + "/amd-iommu/features", limit: Self.attributeLimit),
+                            path: folder.path + "/amd-iommu/features", required: true, SysfsAttributeParser.hexRegisters)))
             }
             return IOMMUUnit(name: name, driver: .other)
         }
     }
 
     private mutating func register(_ folder: RootFileSystem.Folder, _ name: String) -> UInt64? {
-        parsed(fileSystem.readFile(folder.path + "/" + name, limit: Self.attributeLimit), path: folder.path + "/" + name, required: true, SysfsAttributeParser.hexRegister)
+        parsed(
+            fileSystem.readFile(folder.path + "/" + name, limit: Self.attributeLimit), path: folder.path + "/" + name, required: true,
+            SysfsAttributeParser.hexRegister)
     }
 
     // MARK: PCI devices
 
     private mutating func readPCIDevices() -> [PCIDevice] {
         guard let busFolder = value(fileSystem.openFolder(Self.pciDevicesFolder)) ?? nil,
-              let names = value(busFolder.list(".")) ?? nil else { return [] }
+            let names = value(busFolder.list(".")) ?? nil
+        else { return [] }
         var devices: [PCIDevice] = []
         devices.reserveCapacity(names.count)
         for name in names {
@@ -144,7 +154,11 @@ public struct SnapshotReader {
             guard let folder = followLink(name, in: busFolder) else { continue }
             var device = PCIDevice(address: address, path: folder.path, upstream: Self.upstream(of: folder.path, below: address))
             for attribute in PCIAttribute.table {
-                guard let bytes = contents(folder.readFile(attribute.file, limit: attribute.limit), path: folder.path + "/" + attribute.file, required: attribute.required) else { continue }
+                guard
+                    let bytes = contents(
+                        folder.readFile(attribute.file, limit: attribute.limit), path: folder.path + "/" + attribute.file,
+                        required: attribute.required)
+                else { continue }
                 decoded(folder.path + "/" + attribute.file) { () throws(ParseError) in try attribute.apply(&device, bytes) }
             }
             device.driver = linkBasename(folder, "driver")
@@ -152,8 +166,11 @@ public struct SnapshotReader {
             // `iommu/ivhd0` where other devices have the `iommu` link: it is not translated by one.
             device.iommu = folder.containsFolder("iommu") ? nil : linkBasename(folder, "iommu")
             if let group = linkBasename(folder, "iommu_group") {
-                if let id = Int(group), id >= 0 { device.iommuGroup = id } else {
-                    errors.append(ReadError(path: folder.path + "/iommu_group", kind: .malformed(reason: "link does not end in a group number")))
+                if let id = Int(group), id >= 0 {
+                    device.iommuGroup = id
+                } else {
+                    errors.append(
+                        ReadError(path: folder.path + "/iommu_group", kind: .malformed(reason: "link does not end in a group number")))
                 }
             }
             devices.append(device)
@@ -186,13 +203,20 @@ public struct SnapshotReader {
             return nil
         }
         guard let folder = required(fileSystem.openFolder(path), path: path) else { return nil }
-        let type: GroupTypeReading = parsed(folder.readFile("type", limit: Self.attributeLimit), path: path + "/type", required: false, GroupTypeParser.parse) ?? .absent
-        let regions = parsed(folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: true, ReservedRegionsParser.parse) ?? []
-        let groupName: Substring? = parsed(folder.readFile("name", limit: Self.attributeLimit), path: path + "/name", required: false, SysfsText.singleLine)
+        let type: GroupTypeReading =
+            parsed(folder.readFile("type", limit: Self.attributeLimit), path: path + "/type", required: false, GroupTypeParser.parse)
+            ?? .absent
+        let regions =
+            parsed(
+                folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: true,
+                ReservedRegionsParser.parse) ?? []
+        let groupName: Substring? = parsed(
+            folder.readFile("name", limit: Self.attributeLimit), path: path + "/name", required: false, SysfsText.singleLine)
         var members: [GroupMember] = []
         let devicesPath = path + "/devices"
         guard let devicesFolder = required(folder.openFolder("devices"), path: devicesPath),
-              let names = required(devicesFolder.list("."), path: devicesPath) else {
+            let names = required(devicesFolder.list("."), path: devicesPath)
+        else {
             return IOMMUGroup(id: id, type: type, reservedRegions: regions, name: groupName.map(String.init), members: [])
         }
         for memberName in names {
@@ -259,13 +283,17 @@ public struct SnapshotReader {
     }
 
     /// Reads, parses, and records a missing required file or a parse failure against `path`.
-    private mutating func parsed<T>(_ result: Result<[UInt8]?, ReadError>, path: String, required mustExist: Bool, _ parse: ([UInt8]) throws(ParseError) -> T) -> T? {
+    private mutating func parsed<T>(
+        _ result: Result<[UInt8]?, ReadError>, path: String, required mustExist: Bool, _ parse: ([UInt8]) throws(ParseError) -> T
+    ) -> T? {
         guard let bytes = contents(result, path: path, required: mustExist) else { return nil }
         return decoded(path) { () throws(ParseError) in try parse(bytes) }
     }
 
     /// A file's bytes; a missing file is recorded only when it `mustExist`.
-    private mutating func contents(_ result: Result<[UInt8]?, ReadError>, path: @autoclosure () -> String, required mustExist: Bool) -> [UInt8]? {
+    private mutating func contents(_ result: Result<[UInt8]?, ReadError>, path: @autoclosure () -> String, required mustExist: Bool)
+        -> [UInt8]?
+    {
         mustExist ? required(result, path: path()) : value(result) ?? nil
     }
 
@@ -288,8 +316,10 @@ struct PCIAttribute: Sendable {
     let required: Bool
     let apply: @Sendable (inout PCIDevice, [UInt8]) throws(ParseError) -> Void
 
-    init(_ file: String, limit: Int = SnapshotReader.attributeLimit, required: Bool = true,
-         _ apply: @escaping @Sendable (inout PCIDevice, [UInt8]) throws(ParseError) -> Void) {
+    init(
+        _ file: String, limit: Int = SnapshotReader.attributeLimit, required: Bool = true,
+        _ apply: @escaping @Sendable (inout PCIDevice, [UInt8]) throws(ParseError) -> Void
+    ) {
         self.file = file
         self.limit = limit
         self.required = required
@@ -297,16 +327,36 @@ struct PCIAttribute: Sendable {
     }
 
     static let table: [PCIAttribute] = [
-        PCIAttribute("vendor") { device, bytes throws(ParseError) in device.vendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16)) },
-        PCIAttribute("device") { device, bytes throws(ParseError) in device.deviceID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16)) },
-        PCIAttribute("class") { device, bytes throws(ParseError) in device.classCode = UInt32(try SysfsAttributeParser.hexID(bytes, bits: 24)) },
-        PCIAttribute("subsystem_vendor") { device, bytes throws(ParseError) in device.subsystemVendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16)) },
-        PCIAttribute("subsystem_device") { device, bytes throws(ParseError) in device.subsystemDeviceID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16)) },
-        PCIAttribute("revision") { device, bytes throws(ParseError) in device.revision = UInt8(try SysfsAttributeParser.hexID(bytes, bits: 8)) },
-        PCIAttribute("dma_mask_bits") { device, bytes throws(ParseError) in device.dmaMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64) },
-        PCIAttribute("consistent_dma_mask_bits") { device, bytes throws(ParseError) in device.consistentDMAMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64) },
+        PCIAttribute("vendor") { device, bytes throws(ParseError) in
+            device.vendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
+        },
+        PCIAttribute("device") { device, bytes throws(ParseError) in
+            device.deviceID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
+        },
+        PCIAttribute("class") { device, bytes throws(ParseError) in
+            device.classCode = UInt32(try SysfsAttributeParser.hexID(bytes, bits: 24))
+        },
+        PCIAttribute("subsystem_vendor") { device, bytes throws(ParseError) in
+            device.subsystemVendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
+        },
+        PCIAttribute("subsystem_device") { device, bytes throws(ParseError) in
+            device.subsystemDeviceID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
+        },
+        PCIAttribute("revision") { device, bytes throws(ParseError) in
+            device.revision = UInt8(try SysfsAttributeParser.hexID(bytes, bits: 8))
+        },
+        PCIAttribute("dma_mask_bits") { device, bytes throws(ParseError) in
+            device.dmaMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64)
+        },
+        PCIAttribute("consistent_dma_mask_bits") { device, bytes throws(ParseError) in
+            device.consistentDMAMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64)
+        },
         // `removable` came with 5.12; older kernels simply lack it.
-        PCIAttribute("removable", required: false) { device, bytes throws(ParseError) in device.removable = try SysfsAttributeParser.removable(bytes) },
-        PCIAttribute("config", limit: SnapshotReader.configLimit) { device, bytes throws(ParseError) in device.config = try PCIConfigSpaceParser.parse(bytes) },
+        PCIAttribute("removable", required: false) { device, bytes throws(ParseError) in
+            device.removable = try SysfsAttributeParser.removable(bytes)
+        },
+        PCIAttribute("config", limit: SnapshotReader.configLimit) { device, bytes throws(ParseError) in
+            device.config = try PCIConfigSpaceParser.parse(bytes)
+        },
     ]
 }

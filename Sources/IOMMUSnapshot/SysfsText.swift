@@ -10,7 +10,9 @@ enum SysfsText {
             let byte = bytes[index]
             if byte == 0 { throw ParseError("contains a NUL byte at offset \(index)") }
             if byte == 0x0a { throw ParseError("more than one line") }
-            if byte < 0x20 && byte != 0x09 || byte >= 0x7f { throw ParseError("unexpected byte 0x\(Hex.string(UInt64(byte), width: 2)) at offset \(index)") }
+            if byte < 0x20 && byte != 0x09 || byte >= 0x7f {
+                throw ParseError("unexpected byte 0x\(Hex.string(UInt64(byte), width: 2)) at offset \(index)")
+            }
         }
         guard end > 0 else { throw ParseError("empty value") }
         return Substring(decoding: bytes[0..<end], as: UTF8.self)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Musl)
-import Musl
+    import Musl
 #endif
 
 /// Records every file, link and folder a reader took, in order, so they can be written out as a
@@ -29,7 +29,9 @@ public final class TreeRecorder: ReadRecorder {
     public func write(to output: String) throws(WriteError) {
         var status = stat()
         if stat(output, &status) == 0 {
-            guard status.st_mode & S_IFMT == S_IFDIR else { throw WriteError(path: output, kind: .refused(reason: "exists and is not a folder")) }
+            guard status.st_mode & S_IFMT == S_IFDIR else {
+                throw WriteError(path: output, kind: .refused(reason: "exists and is not a folder"))
+            }
             let names: [String]
             do throws(Errno) {
                 names = try Syscalls.listFolder(output)

@@ -219,7 +219,9 @@ public struct JSONReader {
         let start = position
         func isDigit(_ byte: UInt8) -> Bool { byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
         func digits() throws(JSONReadError) {
-            guard position < input.count, isDigit(input[position]) else { throw failure(atEnd ? .truncated : .invalidNumber, at: atEnd ? nil : start) }
+            guard position < input.count, isDigit(input[position]) else {
+                throw failure(atEnd ? .truncated : .invalidNumber, at: atEnd ? nil : start)
+            }
             while position < input.count, isDigit(input[position]) { position += 1 }
         }
         var integral = true
@@ -333,7 +335,8 @@ public struct JSONFields {
 
     public init(_ value: JSONValue, file: String, path: String = "") throws(JSONReadError) {
         guard case .object(let members) = value else {
-            throw JSONReadError(file: file, offset: nil, reason: .field(path.isEmpty ? "the document" : path, expected: "an object", found: value.kind))
+            throw JSONReadError(
+                file: file, offset: nil, reason: .field(path.isEmpty ? "the document" : path, expected: "an object", found: value.kind))
         }
         self.file = file
         self.path = path

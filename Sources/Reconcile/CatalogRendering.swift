@@ -16,7 +16,9 @@ extension Catalog {
             entries: all.map { kind in
                 JournalCatalogFormat.entry(
                     messageID: kind.messageID, subject: kind.title,
-                    body: ["Divergence \(kind.name), logged at \(kind.defaultSeverity.rawValue) unless the situation raises or lowers it.", ""]
+                    body: [
+                        "Divergence \(kind.name), logged at \(kind.defaultSeverity.rawValue) unless the situation raises or lowers it.", "",
+                    ]
                         + WordWrap.lines(kind.explanation, width: 76) + [""] + WordWrap.lines("What to do: " + kind.remedy, width: 76))
             })
     }

@@ -34,11 +34,15 @@ struct Check {
         checkSharedIdentity()
     }
 
-    mutating func add(_ kind: DivergenceKind, severity: Severity? = nil, members: [PCIAddress], suffix: String = "", group: Int?, slot: PCIAddress?,
-                      message: String, domainType: DomainType? = nil, expected: String? = nil, observed: String? = nil) {
+    mutating func add(
+        _ kind: DivergenceKind, severity: Severity? = nil, members: [PCIAddress], suffix: String = "", group: Int?, slot: PCIAddress?,
+        message: String, domainType: DomainType? = nil, expected: String? = nil, observed: String? = nil
+    ) {
         let key = kind.name + ":" + (members.isEmpty ? suffix : Names.key(members) + (suffix.isEmpty ? "" : "/" + suffix))
-        found.append(Divergence(kind: kind, severity: severity, key: key, group: group, slot: slot, message: message,
-                                domainType: domainType, expected: expected, observed: observed))
+        found.append(
+            Divergence(
+                kind: kind, severity: severity, key: key, group: group, slot: slot, message: message,
+                domainType: domainType, expected: expected, observed: observed))
     }
 
     // MARK: firmware and the IOMMU as a whole
@@ -46,7 +50,8 @@ struct Check {
     mutating func checkFirmware() {
         for problem in context.firmwareProblems {
             let table = String(problem.prefix { $0 != ":" })
-            add(Catalog.firmwareTableUnreadable, members: [], suffix: table, group: nil, slot: nil,
+            add(
+                Catalog.firmwareTableUnreadable, members: [], suffix: table, group: nil, slot: nil,
                 message: "the \(problem); reserved-region and alias predictions that depend on it may be incomplete")
         }
     }
@@ -54,21 +59,27 @@ struct Check {
     mutating func checkDisabled() {
         guard snapshot.groups.isEmpty, snapshot.firmware.dmar != nil || snapshot.firmware.ivrs != nil else { return }
         let table = snapshot.firmware.dmar != nil ? "a DMAR table (Intel VT-d)" : "an IVRS table (AMD-Vi)"
-        let cause = policy.disabledBy.map { "`\($0)` on the kernel command line turned it off" }
+        let cause =
+            policy.disabledBy.map { "`\($0)` on the kernel command line turned it off" }
             ?? (snapshot.firmware.dmar != nil && snapshot.kernel.commandLine?.options(of: "intel_iommu").contains("on") != true
                 ? "the command line has no `intel_iommu=on` and the build may not enable VT-d by default"
                 : "no disabling parameter is on the command line; check the kernel log for DMAR/AMD-Vi errors")
-        add(Catalog.iommuDisabled, members: [], suffix: "firmware", group: nil, slot: nil,
-            message: "firmware declares an IOMMU with \(table), but the kernel created no IOMMU groups\(snapshot.hasIOMMUGroupsFolder ? "" : " (no sys/kernel/iommu_groups at all)"): \(cause); every device DMAs to physical memory unchecked",
+        add(
+            Catalog.iommuDisabled, members: [], suffix: "firmware", group: nil, slot: nil,
+            message:
+                "firmware declares an IOMMU with \(table), but the kernel created no IOMMU groups\(snapshot.hasIOMMUGroupsFolder ? "" : " (no sys/kernel/iommu_groups at all)"): \(cause); every device DMAs to physical memory unchecked",
             expected: "IOMMU groups", observed: "none")
     }
 
     mutating func checkNoIOMMU(_ group: IOMMUGroup) {
         guard group.name == "vfio-noiommu" else { return }
         let names = group.members.map(\.name).sorted()
-        add(Catalog.noIOMMUIsolation, members: group.pciMembers, suffix: group.pciMembers.isEmpty ? names.joined(separator: "+") : "",
+        add(
+            Catalog.noIOMMUIsolation, members: group.pciMembers, suffix: group.pciMembers.isEmpty ? names.joined(separator: "+") : "",
             group: group.id, slot: group.pciMembers.first,
-            message: "group \(group.id) (\(names.joined(separator: ", "))) is a vfio-noiommu group: its device is driven from user space with no DMA translation at all")
+            message:
+                "group \(group.id) (\(names.joined(separator: ", "))) is a vfio-noiommu group: its device is driven from user space with no DMA translation at all"
+        )
     }
 
     // MARK: membership
@@ -86,13 +97,18 @@ struct Check {
             guard parts.count > 1 else { continue }
             let apart = parts.values.map { $0.sorted() }.sorted { $0[0] < $1[0] }
             if let unreadable = unreadable(among: members) {
-                unverified.append(Unverified(group: group.id, members: group.pciMembers,
-                                             question: "whether \(Names.list(members)) belong in one group", reason: unreadable.reason, remedy: unreadable.remedy))
+                unverified.append(
+                    Unverified(
+                        group: group.id, members: group.pciMembers,
+                        question: "whether \(Names.list(members)) belong in one group", reason: unreadable.reason, remedy: unreadable.remedy
+                    ))
                 continue
             }
             let reasons = apart.map { part in "\(Names.list(part)): \(whyApart(part))" }
-            add(Catalog.groupMembershipMismatch, members: group.pciMembers, group: group.id, slot: apart[0][0],
-                message: "group \(group.id) holds \(Names.list(members)), but the model keeps \(apart.map { Names.list($0) }.joined(separator: " apart from ")) — \(reasons.joined(separator: "; ")); the kernel applied a DMA alias, quirk or rule the model does not know",
+            add(
+                Catalog.groupMembershipMismatch, members: group.pciMembers, group: group.id, slot: apart[0][0],
+                message:
+                    "group \(group.id) holds \(Names.list(members)), but the model keeps \(apart.map { Names.list($0) }.joined(separator: " apart from ")) — \(reasons.joined(separator: "; ")); the kernel applied a DMA alias, quirk or rule the model does not know",
                 expected: apart.map { Names.list($0) }.joined(separator: " | "), observed: Names.list(members))
         }
         // Kernel groups finer than the model's: isolation claimed that ACS does not back.
@@ -101,17 +117,23 @@ struct Check {
             let parts = Dictionary(grouping: members) { observedOf[$0]?.id ?? -1 }
             guard parts.count > 1 else { continue }
             if let unreadable = unreadable(among: predicted.members) {
-                unverified.append(Unverified(group: parts.keys.min(), members: predicted.members,
-                                             question: "whether the kernel may keep \(Names.list(members)) apart", reason: unreadable.reason, remedy: unreadable.remedy))
+                unverified.append(
+                    Unverified(
+                        group: parts.keys.min(), members: predicted.members,
+                        question: "whether the kernel may keep \(Names.list(members)) apart", reason: unreadable.reason,
+                        remedy: unreadable.remedy))
                 continue
             }
             let override = snapshot.kernel.commandLine?.value(of: "pcie_acs_override")
             let because = predicted.merges.map(\.sentence)
             let split = parts.sorted { $0.key < $1.key }.map { "\(Names.list($0.value)) in group \($0.key)" }
-            let source = override.map { "`pcie_acs_override=\($0)` is on the command line" }
+            let source =
+                override.map { "`pcie_acs_override=\($0)` is on the command line" }
                 ?? "no pcie_acs_override= is on the command line, so either a patched kernel overrides ACS or an in-kernel ACS quirk the model lacks applies"
-            add(Catalog.isolationNotBacked, members: predicted.members, group: parts.keys.min(), slot: members.first,
-                message: "\(split.joined(separator: ", ")) are kept apart, but the topology cannot isolate them: \(because.joined(separator: "; ")); \(source)",
+            add(
+                Catalog.isolationNotBacked, members: predicted.members, group: parts.keys.min(), slot: members.first,
+                message:
+                    "\(split.joined(separator: ", ")) are kept apart, but the topology cannot isolate them: \(because.joined(separator: "; ")); \(source)",
                 expected: Names.list(members), observed: split.joined(separator: " | "))
         }
     }
@@ -128,9 +150,14 @@ struct Check {
         let truncated = blind.filter { topology.device($0)?.config != nil }
         let missing = blind.filter { topology.device($0)?.config == nil }
         var reasons: [String] = []
-        if !truncated.isEmpty { reasons.append("\(Names.list(truncated)) \(truncated.count == 1 ? "shows" : "show") only the first 64 bytes of config space, so ACS and port types are unknown") }
+        if !truncated.isEmpty {
+            reasons.append(
+                "\(Names.list(truncated)) \(truncated.count == 1 ? "shows" : "show") only the first 64 bytes of config space, so ACS and port types are unknown"
+            )
+        }
         if !missing.isEmpty { reasons.append("\(Names.list(missing)) \(missing.count == 1 ? "has" : "have") no readable config file") }
-        let remedy = truncated.isEmpty
+        let remedy =
+            truncated.isEmpty
             ? "capture the tree with `iommu-watch snapshot` as root on the machine, which copies every device's config"
             : "run as root: the kernel shows only 64 bytes of config space to other users"
         return (reasons.joined(separator: "; "), remedy)
@@ -158,9 +185,12 @@ struct Check {
         let groupName = "group \(group.id)"
         if !decision.conflicting.isEmpty {
             let refused: Bool = if case .untrustedRefused = decision.rule { true } else { false }
-            add(Catalog.groupTypeConflict, severity: refused ? .error : nil, members: members, group: group.id, slot: decision.conflicting[0].device,
+            add(
+                Catalog.groupTypeConflict, severity: refused ? .error : nil, members: members, group: group.id,
+                slot: decision.conflicting[0].device,
                 message: "\(groupName) cannot satisfy all its devices: \(decision.rule.sentence)",
-                domainType: decision.type, expected: decision.conflicting.compactMap { $0.type?.rawValue }.joined(separator: "+"), observed: group.type.domainType?.rawValue)
+                domainType: decision.type, expected: decision.conflicting.compactMap { $0.type?.rawValue }.joined(separator: "+"),
+                observed: group.type.domainType?.rawValue)
         }
         guard case .value(let observed, let newline) = group.type else { return }
         // Strings this release cannot print (docs/kernel-rules.md#t1).
@@ -170,36 +200,47 @@ struct Check {
         } else if observed == .dma && !newline && rules.typeAlwaysHasNewline {
             impossible = "from 5.3 the kernel prints DMA with a newline"
         } else if observed == .unknown, let expected = decision.type, expected != .unknown {
-            impossible = "this release gives PCI groups a default domain (\(expected.rawValue) predicted); unknown means its setup failed or the probe was refused"
+            impossible =
+                "this release gives PCI groups a default domain (\(expected.rawValue) predicted); unknown means its setup failed or the probe was refused"
         }
         if let impossible {
-            add(Catalog.impossibleTypeReading, members: members, group: group.id, slot: members.first,
-                message: "\(groupName) type reads \(observed.rawValue)\(newline ? "" : " without a newline") on \(snapshot.kernel.release ?? "this kernel"): \(impossible)",
+            add(
+                Catalog.impossibleTypeReading, members: members, group: group.id, slot: members.first,
+                message:
+                    "\(groupName) type reads \(observed.rawValue)\(newline ? "" : " without a newline") on \(snapshot.kernel.release ?? "this kernel"): \(impossible)",
                 domainType: observed, expected: decision.type?.rawValue, observed: observed.rawValue)
             return
         }
         guard let expected = decision.type, expected != observed, expected != .unknown else { return }
-        var who: String = switch rules.typeWrite {
-        case .readOnly: "type is read-only on this release, so nobody wrote it: a driver quirk or a distribution patch we do not model applies"
-        default: "the kernel did not choose this; someone wrote `type` or a driver quirk we do not model applies"
-        }
-        // Strict forced by a virtualised IOMMU is invisible when the unit's registers were not captured.
-        let registersUnknown = snapshot.iommus.isEmpty || snapshot.iommus.contains { unit in
-            switch unit.driver {
-            case .intel(let cap, _): cap == nil
-            case .amd(let cap, _): cap == nil
-            case .other: false
+        var who: String =
+            switch rules.typeWrite {
+            case .readOnly:
+                "type is read-only on this release, so nobody wrote it: a driver quirk or a distribution patch we do not model applies"
+            default: "the kernel did not choose this; someone wrote `type` or a driver quirk we do not model applies"
             }
-        }
+        // Strict forced by a virtualised IOMMU is invisible when the unit's registers were not captured.
+        let registersUnknown =
+            snapshot.iommus.isEmpty
+            || snapshot.iommus.contains { unit in
+                switch unit.driver {
+                case .intel(let cap, _): cap == nil
+                case .amd(let cap, _): cap == nil
+                case .other: false
+                }
+            }
         // …and it would make every translated group DMA, not just this one.
         let noGroupIsLazy = !snapshot.groups.contains { $0.type.domainType == .dmaFQ }
         if observed == .dma && expected == .dmaFQ && registersUnknown && noGroupIsLazy {
-            who = "the IOMMU unit's cap register was not readable, so a virtualised IOMMU forcing strict mode (Intel caching mode, AMD NpCache) cannot be ruled out; otherwise " + who
+            who =
+                "the IOMMU unit's cap register was not readable, so a virtualised IOMMU forcing strict mode (Intel caching mode, AMD NpCache) cannot be ruled out; otherwise "
+                + who
         }
         let lessProtected = observed == .identity && expected.isTranslated
-        add(Catalog.defaultTypeMismatch, severity: lessProtected || expected == .identity ? .warning : .notice, members: members,
+        add(
+            Catalog.defaultTypeMismatch, severity: lessProtected || expected == .identity ? .warning : .notice, members: members,
             group: group.id, slot: members.first,
-            message: "\(groupName) is \(observed.rawValue) although \(ruleSummary(decision)) says \(expected.rawValue)\(decision.rule.isGlobalPolicy ? " (\(policy.summary.drop { $0 != "(" }.dropFirst().dropLast()))" : ""): \(who)",
+            message:
+                "\(groupName) is \(observed.rawValue) although \(ruleSummary(decision)) says \(expected.rawValue)\(decision.rule.isGlobalPolicy ? " (\(policy.summary.drop { $0 != "(" }.dropFirst().dropLast()))" : ""): \(who)",
             domainType: observed, expected: expected.rawValue, observed: observed.rawValue)
     }
 
@@ -223,14 +264,19 @@ struct Check {
         let extra = group.reservedRegions.filter { !expectedLines.contains($0.kernelLine) }
         var parts: [String] = []
         if !missing.isEmpty {
-            parts.append("missing " + missing.map { "`\($0.region.kernelLine)` (from \($0.sources.map(\.description).joined(separator: ", ")))" }.joined(separator: ", "))
+            parts.append(
+                "missing "
+                    + missing.map { "`\($0.region.kernelLine)` (from \($0.sources.map(\.description).joined(separator: ", ")))" }.joined(
+                        separator: ", "))
         }
         if !extra.isEmpty {
             parts.append("unpredicted " + extra.map { "`\($0.kernelLine)`" }.joined(separator: ", "))
         }
         if parts.isEmpty { parts.append("the same lines in a different order than the kernel's merge produces") }
-        add(Catalog.reservedRegionMismatch, members: members, group: group.id, slot: members.first,
-            message: "group \(group.id) (\(Names.list(members))) reserved regions differ from the prediction: \(parts.joined(separator: "; "))",
+        add(
+            Catalog.reservedRegionMismatch, members: members, group: group.id, slot: members.first,
+            message:
+                "group \(group.id) (\(Names.list(members))) reserved regions differ from the prediction: \(parts.joined(separator: "; "))",
             expected: expectedLines.joined(separator: "; "), observed: observedLines.joined(separator: "; "))
     }
 
@@ -240,8 +286,11 @@ struct Check {
         guard let type = group.type.domainType, !type.isTranslated, type != .unknown || !group.pciMembers.isEmpty else { return }
         guard type == .identity else { return }
         for device in group.pciMembers.compactMap(snapshot.device) where device.removable == .removable {
-            add(Catalog.untrustedIdentity, members: group.pciMembers, suffix: device.address.description, group: group.id, slot: device.address,
-                message: "\(Names.short(device.address)) is removable (behind an external-facing port, untrusted) but sits in identity group \(group.id): it can DMA to all memory",
+            add(
+                Catalog.untrustedIdentity, members: group.pciMembers, suffix: device.address.description, group: group.id,
+                slot: device.address,
+                message:
+                    "\(Names.short(device.address)) is removable (behind an external-facing port, untrusted) but sits in identity group \(group.id): it can DMA to all memory",
                 domainType: type, expected: "DMA", observed: type.rawValue)
         }
     }
@@ -251,14 +300,18 @@ struct Check {
         for device in group.pciMembers.compactMap(snapshot.device) {
             // Bridges (pcieport) and stub drivers do no DMA of their own; VFIO devices DMA through the VFIO domain.
             guard let driver = device.driver, !driver.hasPrefix("vfio"), !Self.vfioAllowedHostDrivers.contains(driver),
-                  device.classCode.map({ $0 >> 16 != 0x06 }) ?? true, let bits = device.dmaMaskBits, bits < 64 else { continue }
+                device.classCode.map({ $0 >> 16 != 0x06 }) ?? true, let bits = device.dmaMaskBits, bits < 64
+            else { continue }
             let limit = (UInt64(1) << UInt64(bits)) - 1
             guard limit < top else { continue }
-            let consequence = rules.intelMovesNarrowDevicesOffIdentity
+            let consequence =
+                rules.intelMovesNarrowDevicesOffIdentity
                 ? "this release (≤5.7) moves it off the identity map when its driver first maps DMA (\"32bit DMA uses non-identity mapping\"), while the group still reads identity"
                 : "from 5.8 it stays identity and every buffer above \(ReservedRegion.format(limit)) is bounced through swiotlb"
-            add(Catalog.identityDMAMask, members: [], suffix: device.address.description, group: group.id, slot: device.address,
-                message: "\(Names.short(device.address)) (driver \(driver)) has a \(bits)-bit DMA mask in identity group \(group.id), but RAM reaches \(ReservedRegion.format(top)): \(consequence)",
+            add(
+                Catalog.identityDMAMask, members: [], suffix: device.address.description, group: group.id, slot: device.address,
+                message:
+                    "\(Names.short(device.address)) (driver \(driver)) has a \(bits)-bit DMA mask in identity group \(group.id), but RAM reaches \(ReservedRegion.format(top)): \(consequence)",
                 domainType: .identity, expected: "mask ≥ \(64 - top.leadingZeroBitCount) bits", observed: "\(bits) bits")
         }
     }
@@ -276,17 +329,22 @@ struct Check {
             return !driver.hasPrefix("vfio") && !Self.vfioAllowedHostDrivers.contains(driver)
         }
         if !host.isEmpty {
-            add(Catalog.vfioGroupNotViable, members: group.pciMembers, group: group.id, slot: vfio[0].address,
-                message: "group \(group.id) is not viable for VFIO: \(vfio.map { "\(Names.short($0.address)) is bound to \($0.driver ?? "")" }.joined(separator: ", ")) but \(host.map { "\(Names.short($0.address)) to \($0.driver ?? "")" }.joined(separator: ", ")); every device of the group must be bound to a VFIO driver, pci-stub, pcieport or nothing",
+            add(
+                Catalog.vfioGroupNotViable, members: group.pciMembers, group: group.id, slot: vfio[0].address,
+                message:
+                    "group \(group.id) is not viable for VFIO: \(vfio.map { "\(Names.short($0.address)) is bound to \($0.driver ?? "")" }.joined(separator: ", ")) but \(host.map { "\(Names.short($0.address)) to \($0.driver ?? "")" }.joined(separator: ", ")); every device of the group must be bound to a VFIO driver, pci-stub, pcieport or nothing",
                 expected: "all members VFIO-safe", observed: host.map { "\($0.address)=\($0.driver ?? "")" }.joined(separator: ", "))
         }
         let direct = group.reservedRegions.filter { $0.type == .direct }
         if !direct.isEmpty {
-            let who = rules.coreRefusesDirectRegionsForVFIO
+            let who =
+                rules.coreRefusesDirectRegionsForVFIO
                 ? "from 6.6 the core refuses to claim such a group (\"Firmware has requested this device have a 1:1 IOMMU mapping\"), so a relax-RMRR patch or similar is in use"
                 : "Intel kernels up to 6.5 refuse to attach RMRR-locked devices to a VFIO domain; other drivers do not check"
-            add(Catalog.directRegionAssigned, members: group.pciMembers, group: group.id, slot: vfio[0].address,
-                message: "group \(group.id) has the non-relaxable direct region \(direct.map { "`\($0.kernelLine)`" }.joined(separator: ", ")) and \(Names.list(vfio.map(\.address))) \(vfio.count == 1 ? "is" : "are") bound to vfio-pci: firmware DMA to that range would land in the guest; \(who)",
+            add(
+                Catalog.directRegionAssigned, members: group.pciMembers, group: group.id, slot: vfio[0].address,
+                message:
+                    "group \(group.id) has the non-relaxable direct region \(direct.map { "`\($0.kernelLine)`" }.joined(separator: ", ")) and \(Names.list(vfio.map(\.address))) \(vfio.count == 1 ? "is" : "are") bound to vfio-pci: firmware DMA to that range would land in the guest; \(who)",
                 expected: "no VFIO binding", observed: vfio.map { "\($0.address)=\($0.driver ?? "")" }.joined(separator: ", "))
         }
     }
@@ -305,7 +363,8 @@ struct Check {
             var why: String
             if !removable.isEmpty {
                 severity = .error
-                why = "\(Names.list(removable)) \(removable.count == 1 ? "is" : "are") removable (untrusted) and share\(removable.count == 1 ? "s" : "") it"
+                why =
+                    "\(Names.list(removable)) \(removable.count == 1 ? "is" : "are") removable (untrusted) and share\(removable.count == 1 ? "s" : "") it"
             } else if !share.lifetimeProtected {
                 severity = .error
                 why = "this release does not keep the shared domain alive when one of its groups is released"
@@ -316,11 +375,15 @@ struct Check {
                 severity = .warning
                 why = "the policy is translated (\(policy.summary)), yet these groups are identity"
             }
-            let lifetime = share.lifetimeProtected
+            let lifetime =
+                share.lifetimeProtected
                 ? "; \(snapshot.kernel.release ?? "this release") keeps it alive when a group is released (\(lifetimeGuard(share.object)))"
                 : ""
-            add(Catalog.sharedIdentityDomain, severity: severity, members: [], suffix: share.driver, group: groups.first?.id, slot: members.first,
-                message: "\(Names.groups(groups.map(\.id))) (\(members.count) devices) share \(share.driver)'s \(share.object.description): their devices DMA to all memory and to each other's buffers unchecked; \(why)\(lifetime)",
+            add(
+                Catalog.sharedIdentityDomain, severity: severity, members: [], suffix: share.driver, group: groups.first?.id,
+                slot: members.first,
+                message:
+                    "\(Names.groups(groups.map(\.id))) (\(members.count) devices) share \(share.driver)'s \(share.object.description): their devices DMA to all memory and to each other's buffers unchecked; \(why)\(lifetime)",
                 domainType: .identity, expected: policy.globalType.rawValue, observed: "\(groups.count) identity groups")
         }
     }

@@ -19,8 +19,10 @@ public struct Divergence: Sendable, Hashable {
     public var expected: String?
     public var observed: String?
 
-    public init(kind: DivergenceKind, severity: Severity? = nil, key: String, group: Int? = nil, slot: PCIAddress? = nil,
-                message: String, domainType: DomainType? = nil, expected: String? = nil, observed: String? = nil) {
+    public init(
+        kind: DivergenceKind, severity: Severity? = nil, key: String, group: Int? = nil, slot: PCIAddress? = nil,
+        message: String, domainType: DomainType? = nil, expected: String? = nil, observed: String? = nil
+    ) {
         self.kind = kind
         self.severity = severity ?? kind.defaultSeverity
         self.key = key

@@ -14,7 +14,9 @@ public enum Reconciler {
     }
 
     /// Divergences, and what could not be checked for lack of data (never counted as either).
-    public static func reconcile(_ snapshot: Snapshot, prediction: Prediction? = nil) -> (divergences: [Divergence], unverified: [Unverified]) {
+    public static func reconcile(_ snapshot: Snapshot, prediction: Prediction? = nil) -> (
+        divergences: [Divergence], unverified: [Unverified]
+    ) {
         var check = Check(snapshot: snapshot, prediction: prediction ?? Model.predict(snapshot))
         check.run()
         let divergences = check.found.sorted { ($0.severity, $1.key) > ($1.severity, $0.key) }
@@ -24,7 +26,8 @@ public enum Reconciler {
     /// Divergences that exist only as a change between two consecutive snapshots: a group released while
     /// it used the shared identity domain, on a release that does not keep that domain alive.
     /// `protectsSharedIdentityDomain` overrides the release's rule (for what-if runs and tests).
-    public static func transitions(from previous: Snapshot, to current: Snapshot, protectsSharedIdentityDomain: Bool? = nil) -> [Divergence] {
+    public static func transitions(from previous: Snapshot, to current: Snapshot, protectsSharedIdentityDomain: Bool? = nil) -> [Divergence]
+    {
         let prediction = Model.predict(previous)
         let identityGroups = previous.groups.filter { $0.type.domainType == .identity }
         let structure = prediction.identityStructure(identityGroups: identityGroups.map(\.pciMembers))
@@ -33,11 +36,13 @@ public enum Reconciler {
         for share in structure where share.isShared && !(protectsSharedIdentityDomain ?? share.lifetimeProtected) {
             for group in identityGroups where share.groups.contains(group.pciMembers) && stillThere.isDisjoint(with: group.pciMembers) {
                 let members = group.pciMembers
-                found.append(Divergence(
-                    kind: Catalog.groupReleasedWhileShared, key: Catalog.groupReleasedWhileShared.name + ":" + Names.key(members),
-                    group: group.id, slot: members.first,
-                    message: "group \(group.id) (\(Names.list(members))) went away while its default domain was \(share.object.description); this release does not keep that domain alive, so the \(share.groups.count - 1) other identity group(s) may be left with freed page tables",
-                    domainType: .identity, expected: "shared domain kept alive", observed: "group released"))
+                found.append(
+                    Divergence(
+                        kind: Catalog.groupReleasedWhileShared, key: Catalog.groupReleasedWhileShared.name + ":" + Names.key(members),
+                        group: group.id, slot: members.first,
+                        message:
+                            "group \(group.id) (\(Names.list(members))) went away while its default domain was \(share.object.description); this release does not keep that domain alive, so the \(share.groups.count - 1) other identity group(s) may be left with freed page tables",
+                        domainType: .identity, expected: "shared domain kept alive", observed: "group released"))
             }
         }
         return found

@@ -24,14 +24,18 @@ public enum ScanText {
         }
         lines.append("")
         if !unverified.isEmpty {
-            lines.append("Not verified (\(unverified.count)): data the rules need could not be read, so these are neither divergences nor known good:")
+            lines.append(
+                "Not verified (\(unverified.count)): data the rules need could not be read, so these are neither divergences nor known good:"
+            )
             for item in unverified { lines.append("  " + item.sentence) }
             lines.append("")
         }
         if divergences.isEmpty {
-            lines.append(unverified.isEmpty && snapshot.errors.isEmpty
-                ? "No divergences: what the kernel shows is what its rules predict."
-                : "No divergences in what could be checked; \(uncheckedSummary(unverified, snapshot)) could not be checked (see above and below).")
+            lines.append(
+                unverified.isEmpty && snapshot.errors.isEmpty
+                    ? "No divergences: what the kernel shows is what its rules predict."
+                    : "No divergences in what could be checked; \(uncheckedSummary(unverified, snapshot)) could not be checked (see above and below)."
+            )
         } else {
             lines.append("Divergences (\(divergences.count)):")
             for divergence in divergences {
@@ -81,7 +85,9 @@ public enum ScanText {
                 lines.append("  \(member.name)  (\(member.bus) device)")
                 continue
             }
-            let ids = (device.vendorID.map { Hex.string(UInt64($0), width: 4) } ?? "????") + ":" + (device.deviceID.map { Hex.string(UInt64($0), width: 4) } ?? "????")
+            let ids =
+                (device.vendorID.map { Hex.string(UInt64($0), width: 4) } ?? "????") + ":"
+                + (device.deviceID.map { Hex.string(UInt64($0), width: 4) } ?? "????")
             let className = device.classCode.map(PCIClassName.name(of:)) ?? "unknown class"
             lines.append("  \(member.name)  \(ids)  \(className.padded(to: 32)) \(device.driver ?? "(no driver)")")
         }

@@ -1,6 +1,6 @@
 import CSystemd
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Signals and uevents through a private `sd_event` loop, exposed as one file descriptor so the
@@ -38,10 +38,12 @@ public final class EventSources {
         pthread_sigmask(SIG_BLOCK, &mask, nil)
         let userdata = Unmanaged.passUnretained(inbox).toOpaque()
         for signal in signals {
-            let result = sd_event_add_signal(event, nil, signal, { source, _, userdata in
-                Unmanaged<Inbox>.fromOpaque(userdata!).takeUnretainedValue().signals.append(sd_event_source_get_signal(source))
-                return 0
-            }, userdata)
+            let result = sd_event_add_signal(
+                event, nil, signal,
+                { source, _, userdata in
+                    Unmanaged<Inbox>.fromOpaque(userdata!).takeUnretainedValue().signals.append(sd_event_source_get_signal(source))
+                    return 0
+                }, userdata)
             guard result >= 0 else { throw SystemdError(call: "sd_event_add_signal", errno: -result) }
         }
     }
@@ -58,15 +60,18 @@ public final class EventSources {
         result = sd_device_monitor_attach_event(monitor, event)
         guard result >= 0 else { throw SystemdError(call: "sd_device_monitor_attach_event", errno: -result) }
         let userdata = Unmanaged.passUnretained(inbox).toOpaque()
-        result = sd_device_monitor_start(monitor, { _, device, userdata in
-            guard let device, let userdata else { return 0 }
-            var action = sd_device_action_t(rawValue: 0)
-            var name: UnsafePointer<CChar>?
-            let actionName = sd_device_get_action(device, &action) >= 0 ? EventSources.name(of: action) : "unknown"
-            let sysname = sd_device_get_sysname(device, &name) >= 0 ? name.map { String(cString: $0) } ?? "?" : "?"
-            Unmanaged<Inbox>.fromOpaque(userdata).takeUnretainedValue().devices.append(DeviceEvent(action: actionName, sysname: sysname))
-            return 0
-        }, userdata)
+        result = sd_device_monitor_start(
+            monitor,
+            { _, device, userdata in
+                guard let device, let userdata else { return 0 }
+                var action = sd_device_action_t(rawValue: 0)
+                var name: UnsafePointer<CChar>?
+                let actionName = sd_device_get_action(device, &action) >= 0 ? EventSources.name(of: action) : "unknown"
+                let sysname = sd_device_get_sysname(device, &name) >= 0 ? name.map { String(cString: $0) } ?? "?" : "?"
+                Unmanaged<Inbox>.fromOpaque(userdata).takeUnretainedValue().devices.append(
+                    DeviceEvent(action: actionName, sysname: sysname))
+                return 0
+            }, userdata)
         guard result >= 0 else { throw SystemdError(call: "sd_device_monitor_start", errno: -result) }
     }
 

@@ -1,6 +1,6 @@
 import CSystemd
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One `NAME=value` pair of a journal entry.
@@ -18,8 +18,12 @@ public struct JournalField: Sendable, Hashable {
     public static func isValidName(_ name: String) -> Bool {
         let bytes = Array(name.utf8)
         guard !bytes.isEmpty, bytes.count <= 64, bytes[0] != UInt8(ascii: "_"),
-              !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[0]) else { return false }
-        return bytes.allSatisfy { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || $0 == UInt8(ascii: "_") }
+            !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[0])
+        else { return false }
+        return bytes.allSatisfy {
+            (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                || $0 == UInt8(ascii: "_")
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 import CSystemd
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The service manager's notification protocol, `sd_notify(3)`. Without `NOTIFY_SOCKET` every call

@@ -2,7 +2,7 @@ import ArgumentParser
 import Report
 import Daemon
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 extension LogTarget: ExpressibleByArgument {}
@@ -13,29 +13,37 @@ struct DaemonCommand: ParsableCommand {
         commandName: "daemon",
         abstract: "Watch the IOMMU groups and log every change to the journal.",
         discussion: """
-        Reads the groups and PCI devices, reconciles them with the kernel's rules, logs a summary and every \
-        divergence, then tells systemd READY=1. From then on it logs transitions only: a divergence when it \
-        appears and when it is resolved, a group when it appears or goes away, a driver or domain type when it \
-        changes. PCI uevents trigger a debounced rescan; a periodic rescan catches what sends none. SIGHUP \
-        reloads the configuration, SIGTERM stops. The state after each rescan is in STATE-DIR/state.json \
-        ("iommu-watch status"). Never writes to sysfs.
+            Reads the groups and PCI devices, reconciles them with the kernel's rules, logs a summary and every \
+            divergence, then tells systemd READY=1. From then on it logs transitions only: a divergence when it \
+            appears and when it is resolved, a group when it appears or goes away, a driver or domain type when it \
+            changes. PCI uevents trigger a debounced rescan; a periodic rescan catches what sends none. SIGHUP \
+            reloads the configuration, SIGTERM stops. The state after each rescan is in STATE-DIR/state.json \
+            ("iommu-watch status"). Never writes to sysfs.
 
-        Exit status: 0 after SIGTERM, 1 when the root cannot be read, 78 for a bad configuration.
-        """)
+            Exit status: 0 after SIGTERM, 1 when the root cannot be read, 78 for a bad configuration.
+            """)
 
     @OptionGroup var rootOption: RootOption
     var root: String { rootOption.root }
 
-    @Option(help: ArgumentHelp("Configuration file (default \(ConfigLoader.defaultPath)); drop-ins are read from FILE.d/*.conf.", valueName: "file"))
+    @Option(
+        help: ArgumentHelp(
+            "Configuration file (default \(ConfigLoader.defaultPath)); drop-ins are read from FILE.d/*.conf.", valueName: "file"))
     var config: String?
 
     @Option(name: .customLong("state-dir"), help: ArgumentHelp("Folder of state.json.", valueName: "dir"))
     var stateDirectory = StateFile.defaultFolder
 
-    @Flag(help: "Run in a terminal or container: log readable lines to stderr whenever no journal socket exists (same as --log-target auto). The daemon never forks either way.")
+    @Flag(
+        help:
+            "Run in a terminal or container: log readable lines to stderr whenever no journal socket exists (same as --log-target auto). The daemon never forks either way."
+    )
     var foreground = false
 
-    @Option(help: ArgumentHelp("journal: always the journal, holding entries while journald is down; stderr: readable lines; auto: the journal when its socket exists, else stderr. Default: journal, or auto with --foreground.", valueName: "target"))
+    @Option(
+        help: ArgumentHelp(
+            "journal: always the journal, holding entries while journald is down; stderr: readable lines; auto: the journal when its socket exists, else stderr. Default: journal, or auto with --foreground.",
+            valueName: "target"))
     var logTarget: LogTarget?
 
     @Flag(help: "Check the configuration, print what it resolves to, and exit.")
@@ -52,8 +60,12 @@ struct DaemonCommand: ParsableCommand {
             throw ExitCode(78)
         }
         if checkConfig {
-            var lines = [files.isEmpty ? "Configuration OK: no file, built-in defaults." : "Configuration OK: \(files.joined(separator: ", "))."]
-            lines.append("RescanIntervalSec=\(Double(loaded.rescanInterval) / 1e6)s DebounceSec=\(Double(loaded.debounce) / 1e6)s MinimumSeverity=\(loaded.minimumSeverity.rawValue)")
+            var lines = [
+                files.isEmpty ? "Configuration OK: no file, built-in defaults." : "Configuration OK: \(files.joined(separator: ", "))."
+            ]
+            lines.append(
+                "RescanIntervalSec=\(Double(loaded.rescanInterval) / 1e6)s DebounceSec=\(Double(loaded.debounce) / 1e6)s MinimumSeverity=\(loaded.minimumSeverity.rawValue)"
+            )
             lines.append("PrometheusFile=\(loaded.prometheusFile ?? "")")
             for suppression in loaded.suppressions { lines.append("Suppress: \(suppression)") }
             StandardStreams.write(TerminalText.lines(lines))

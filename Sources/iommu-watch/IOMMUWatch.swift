@@ -7,10 +7,10 @@ struct IOMMUWatch: ParsableCommand {
         commandName: "iommu-watch",
         abstract: "Watch the kernel's IOMMU groups and report where they diverge from the kernel's own rules.",
         discussion: """
-        Reads /sys/kernel/iommu_groups and the PCI devices (or any captured root given with --root), \
-        predicts what the kernel's IOMMU rules say they should be, and reports each divergence with a \
-        stable id, a severity and what to do. Docs: docs/ in the source tree; `iommu-watch explain NAME`.
-        """,
+            Reads /sys/kernel/iommu_groups and the PCI devices (or any captured root given with --root), \
+            predicts what the kernel's IOMMU rules say they should be, and reports each divergence with a \
+            stable id, a severity and what to do. Docs: docs/ in the source tree; `iommu-watch explain NAME`.
+            """,
         version: "0.1.0",
         subcommands: [Scan.self, Explain.self, Simulate.self, SnapshotCommand.self, CatalogCommand.self, DaemonCommand.self, Status.self]
     )
@@ -18,7 +18,9 @@ struct IOMMUWatch: ParsableCommand {
 
 /// `--root DIR`: the filesystem root holding `sys/` and `proc/`.
 struct RootOption: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Filesystem root holding sys/ and proc/; every path, links included, is resolved inside it.", valueName: "dir"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp("Filesystem root holding sys/ and proc/; every path, links included, is resolved inside it.", valueName: "dir"))
     var root: String = "/"
 
     /// Reads the root, or says why it cannot and exits with status 2.

@@ -21,7 +21,9 @@ struct Simulate: ParsableCommand {
     @Option(help: "Reboot with this kernel command line, which replaces the whole current one.")
     var cmdline: String?
 
-    @Option(name: .customLong("append-cmdline"), help: "Reboot with these parameters added to the end of the current (or --cmdline's) command line.")
+    @Option(
+        name: .customLong("append-cmdline"),
+        help: "Reboot with these parameters added to the end of the current (or --cmdline's) command line.")
     var appendCmdline: String?
 
     @Option(help: "Reboot into this kernel release (e.g. 6.12.0, 5.10.0-32-amd64).")
@@ -63,7 +65,9 @@ struct Simulate: ParsableCommand {
         }
         overrides.setType = try setType.map { text in
             let parts = text.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, let group = Int(parts[0]), group >= 0 else { throw ValidationError("--set-type wants GROUP=TYPE, got \(text)") }
+            guard parts.count == 2, let group = Int(parts[0]), group >= 0 else {
+                throw ValidationError("--set-type wants GROUP=TYPE, got \(text)")
+            }
             if parts[1] == "auto" { return Overrides.TypeWrite(group: group, type: nil) }
             guard let type = DomainType(rawValue: String(parts[1])), [.identity, .dma, .dmaFQ].contains(type) else {
                 throw ValidationError("--set-type: the kernel accepts identity, DMA, DMA-FQ or auto, not \(parts[1])")

@@ -22,7 +22,9 @@ struct SnapshotCommand: ParsableCommand {
             StandardStreams.error("cannot write snapshot \(error.path): \(error.message)")
             throw ExitCode.failure
         }
-        StandardStreams.write("Wrote \(recorder.entries.count) entries (\(snapshot.groups.count) groups, \(snapshot.pciDevices.count) PCI devices) to \(output)\n", to: 2)
+        StandardStreams.write(
+            "Wrote \(recorder.entries.count) entries (\(snapshot.groups.count) groups, \(snapshot.pciDevices.count) PCI devices) to \(output)\n",
+            to: 2)
         for error in snapshot.errors { StandardStreams.error("not copied, could not read \(error.path): \(error.message)") }
     }
 }

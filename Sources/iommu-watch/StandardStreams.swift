@@ -1,7 +1,7 @@
 import IOMMUSnapshot
 import Report
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Whole-buffer writes to stdout and stderr, retrying short writes; no Foundation needed.

@@ -3,15 +3,16 @@ import Daemon
 import JSON
 import Report
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `iommu-watch status`: what the running daemon saw at its last rescan.
 struct Status: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Print the running daemon's state.",
-        discussion: "Reads STATE-DIR/state.json, which the daemon replaces after every rescan. Exit status: 0 when the daemon is running, 3 when it is not (no state file, or its process is gone).")
-
+        discussion:
+            "Reads STATE-DIR/state.json, which the daemon replaces after every rescan. Exit status: 0 when the daemon is running, 3 when it is not (no state file, or its process is gone)."
+    )
 
     @OptionGroup var rootOption: RootOption
     var root: String { rootOption.root }
@@ -53,13 +54,18 @@ struct Status: ParsableCommand {
     }
 
     static func render(_ state: StateFile, running: Bool) -> String {
-        var lines = [running
-            ? "iommu-watch daemon (pid \(state.pid)) running since \(state.started); last rescan \(state.updated), \(state.rescans) rescans."
-            : "iommu-watch daemon is not running (pid \(state.pid) is gone); this state is from \(state.updated)."]
-        lines.append("Root \(state.root), kernel \(state.kernel ?? "unknown"), configuration \(state.configFiles.isEmpty ? "built-in defaults" : state.configFiles.joined(separator: ", ")).")
-        lines.append(state.hasIOMMUGroups
-            ? "\(state.groups.count) IOMMU groups, \(state.pciDevices) PCI devices."
-            : "No IOMMU groups: the IOMMU is absent or disabled. \(state.pciDevices) PCI devices.")
+        var lines = [
+            running
+                ? "iommu-watch daemon (pid \(state.pid)) running since \(state.started); last rescan \(state.updated), \(state.rescans) rescans."
+                : "iommu-watch daemon is not running (pid \(state.pid) is gone); this state is from \(state.updated)."
+        ]
+        lines.append(
+            "Root \(state.root), kernel \(state.kernel ?? "unknown"), configuration \(state.configFiles.isEmpty ? "built-in defaults" : state.configFiles.joined(separator: ", "))."
+        )
+        lines.append(
+            state.hasIOMMUGroups
+                ? "\(state.groups.count) IOMMU groups, \(state.pciDevices) PCI devices."
+                : "No IOMMU groups: the IOMMU is absent or disabled. \(state.pciDevices) PCI devices.")
         for group in state.groups {
             let members = group.members.map { member in group.drivers[member].map { "\(member) (\($0))" } ?? member }
             lines.append("  group \(group.id)  \(group.type ?? "-")  \(members.joined(separator: ", "))")

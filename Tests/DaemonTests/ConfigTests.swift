@@ -10,31 +10,38 @@ import Testing
     }
 
     @Test func documentedExampleParses() throws {
-        let config = try parse("""
-        # comment
-        [Daemon]
-        RescanIntervalSec=5min
-        DebounceSec=250ms
-        MinimumSeverity=warning
-        PrometheusFile=/var/lib/prometheus/node-exporter/iommu-watch.prom
+        let config = try parse(
+            """
+            # comment
+            [Daemon]
+            RescanIntervalSec=5min
+            DebounceSec=250ms
+            MinimumSeverity=warning
+            PrometheusFile=/var/lib/prometheus/node-exporter/iommu-watch.prom
 
-        [Suppress]
-        Divergence=shared-identity-domain
-        Divergence=vfio-group-not-viable slot=0000:01:00.0
-        Divergence=* group=12
-        """)
+            [Suppress]
+            Divergence=shared-identity-domain
+            Divergence=vfio-group-not-viable slot=0000:01:00.0
+            Divergence=* group=12
+            """)
         #expect(config.rescanInterval == 300 * Microseconds.second)
         #expect(config.debounce == 250 * Microseconds.millisecond)
         #expect(config.minimumSeverity == .warning)
         #expect(config.prometheusFile == "/var/lib/prometheus/node-exporter/iommu-watch.prom")
-        #expect(config.suppressions == [Suppression(divergence: "shared-identity-domain"),
-                                        Suppression(divergence: "vfio-group-not-viable", slot: PCIAddress("0000:01:00.0")),
-                                        Suppression(divergence: nil, group: 12)])
+        #expect(
+            config.suppressions == [
+                Suppression(divergence: "shared-identity-domain"),
+                Suppression(divergence: "vfio-group-not-viable", slot: PCIAddress("0000:01:00.0")),
+                Suppression(divergence: nil, group: 12),
+            ])
     }
 
     @Test func errorsNameFileAndLine() {
-        #expect(throws: ConfigError(file: "/etc/iommu-watch/iommu-watch.conf", line: 3,
-                                    message: "RescanIntervalSec: 'soon' is not a time span (e.g. 60, 30s, 5min)")) {
+        #expect(
+            throws: ConfigError(
+                file: "/etc/iommu-watch/iommu-watch.conf", line: 3,
+                message: "RescanIntervalSec: 'soon' is not a time span (e.g. 60, 30s, 5min)")
+        ) {
             try parse("[Daemon]\n\nRescanIntervalSec=soon\n")
         }
         #expect(throws: ConfigError.self) { try parse("RescanIntervalSec=1\n") }
@@ -76,5 +83,5 @@ import Testing
 }
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif

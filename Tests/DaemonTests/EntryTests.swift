@@ -9,10 +9,13 @@ import Testing
     let config = DaemonConfig()
 
     @Test func appearedEntryCarriesEveryFieldOfProductSection4() throws {
-        let entry = try #require(EntryRenderer.entry(for: .divergenceAppeared(divergence(key: "vfio:5")), kernel: "6.1.0-56-amd64", config: config))
+        let entry = try #require(
+            EntryRenderer.entry(for: .divergenceAppeared(divergence(key: "vfio:5")), kernel: "6.1.0-56-amd64", config: config))
         let names = Set(entry.journalFields.map(\.name))
-        for field in ["MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "MESSAGE_ID", "IOMMU_WATCH_DIVERGENCE", "IOMMU_WATCH_KEY", "IOMMU_GROUP",
-                      "PCI_SLOT", "DOMAIN_TYPE", "EXPECTED", "OBSERVED", "KERNEL"] {
+        for field in [
+            "MESSAGE", "PRIORITY", "SYSLOG_IDENTIFIER", "MESSAGE_ID", "IOMMU_WATCH_DIVERGENCE", "IOMMU_WATCH_KEY", "IOMMU_GROUP",
+            "PCI_SLOT", "DOMAIN_TYPE", "EXPECTED", "OBSERVED", "KERNEL",
+        ] {
             #expect(names.contains(field), "missing \(field)")
         }
         #expect(entry.priority == 3)
@@ -41,7 +44,8 @@ import Testing
         config.suppressions = [Suppression(divergence: "vfio-group-not-viable", slot: PCIAddress("0000:02:01.0"))]
         #expect(EntryRenderer.entry(for: .divergenceAppeared(divergence(key: "a")), kernel: nil, config: config) == nil)
         #expect(EntryRenderer.entry(for: .divergenceResolved(divergence(key: "a")), kernel: nil, config: config) == nil)
-        #expect(EntryRenderer.entry(for: .divergenceAppeared(divergence(key: "b", slot: "0000:02:02.0")), kernel: nil, config: config) != nil)
+        #expect(
+            EntryRenderer.entry(for: .divergenceAppeared(divergence(key: "b", slot: "0000:02:02.0")), kernel: nil, config: config) != nil)
     }
 
     @Test func minimumSeverityHidesLowerDivergencesAndTheirResolution() {
@@ -56,13 +60,17 @@ import Testing
     }
 
     @Test func stderrLineIsReadableAndKeepsThePriority() throws {
-        let entry = try #require(EntryRenderer.entry(for: .driverChanged(group(5, ["0000:02:01.0"]), slot: "0000:02:01.0", previous: "e1000", current: "vfio-pci"),
-                                                     kernel: nil, config: config))
-        #expect(entry.stderrLine.hasPrefix("<6>iommu-watch: PCI device 0000:02:01.0 in IOMMU group 5 was rebound from e1000 to vfio-pci. ["))
+        let entry = try #require(
+            EntryRenderer.entry(
+                for: .driverChanged(group(5, ["0000:02:01.0"]), slot: "0000:02:01.0", previous: "e1000", current: "vfio-pci"),
+                kernel: nil, config: config))
+        #expect(
+            entry.stderrLine.hasPrefix("<6>iommu-watch: PCI device 0000:02:01.0 in IOMMU group 5 was rebound from e1000 to vfio-pci. ["))
     }
 
     @Test func startedSummaryCountsBySeverity() {
-        let state = ObservedState(groups: [group(0, ["0000:00:00.0"])], divergences: [divergence(key: "a"), divergence(key: "b")], pciDeviceCount: 3)
+        let state = ObservedState(
+            groups: [group(0, ["0000:00:00.0"])], divergences: [divergence(key: "a"), divergence(key: "b")], pciDeviceCount: 3)
         let entry = EntryRenderer.started(state, root: "/")
         #expect(entry.message == "Watching 1 IOMMU groups with 3 PCI devices; 2 divergences (2 error).")
         #expect(entry.field("IOMMU_WATCH_ERRORS") == "2")

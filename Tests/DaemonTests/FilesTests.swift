@@ -4,7 +4,7 @@ import Testing
 @testable import Daemon
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The configuration and the state file are opened only when they are regular files: a FIFO in

@@ -30,7 +30,10 @@ import TestSupport
         let before = ObservedState(groups: [group(4, []), group(5, [], type: "DMA")])
         #expect(before.groups.count == 2)
         let after = ObservedState(groups: [group(5, [], type: "identity")])
-        #expect(Transition.between(before, after) == [.groupRemoved(group(4, [])), .groupTypeChanged(group(5, [], type: "identity"), previousType: "DMA")])
+        #expect(
+            Transition.between(before, after) == [
+                .groupRemoved(group(4, [])), .groupTypeChanged(group(5, [], type: "identity"), previousType: "DMA"),
+            ])
     }
 
     @Test func renumberedGroupWithSameMembersIsNoTransition() {
@@ -40,12 +43,17 @@ import TestSupport
     }
 
     @Test func typeChangeAndRebindAreOneTransitionEach() {
-        let before = ObservedState(groups: [group(5, ["0000:00:05.0", "0000:02:01.0"], drivers: ["0000:00:05.0": nil, "0000:02:01.0": "e1000"])])
-        let after = ObservedState(groups: [group(5, ["0000:00:05.0", "0000:02:01.0"], type: "identity", drivers: ["0000:00:05.0": nil, "0000:02:01.0": "vfio-pci"])])
+        let before = ObservedState(groups: [
+            group(5, ["0000:00:05.0", "0000:02:01.0"], drivers: ["0000:00:05.0": nil, "0000:02:01.0": "e1000"])
+        ])
+        let after = ObservedState(groups: [
+            group(5, ["0000:00:05.0", "0000:02:01.0"], type: "identity", drivers: ["0000:00:05.0": nil, "0000:02:01.0": "vfio-pci"])
+        ])
         let transitions = Transition.between(before, after)
         #expect(transitions.count == 2)
         #expect(transitions.contains(.groupTypeChanged(after.groups.values.first!, previousType: "DMA-FQ")))
-        #expect(transitions.contains(.driverChanged(after.groups.values.first!, slot: "0000:02:01.0", previous: "e1000", current: "vfio-pci")))
+        #expect(
+            transitions.contains(.driverChanged(after.groups.values.first!, slot: "0000:02:01.0", previous: "e1000", current: "vfio-pci")))
     }
 
     @Test func resolvedCarriesTheSameKeyAsAppeared() {
@@ -57,15 +65,25 @@ import TestSupport
     @Test func severityChangeIsOneChangedTransition() {
         let before = ObservedState(divergences: [divergence(TestKinds.sharedIdentity, key: "s", severity: .notice)])
         let after = ObservedState(divergences: [divergence(TestKinds.sharedIdentity, key: "s", severity: .error)])
-        #expect(Transition.between(before, after) == [.divergenceChanged(divergence(TestKinds.sharedIdentity, key: "s", severity: .error),
-                                                                          previous: divergence(TestKinds.sharedIdentity, key: "s", severity: .notice))])
+        #expect(
+            Transition.between(before, after) == [
+                .divergenceChanged(
+                    divergence(TestKinds.sharedIdentity, key: "s", severity: .error),
+                    previous: divergence(TestKinds.sharedIdentity, key: "s", severity: .notice))
+            ])
     }
 
     @Test func readErrorsAppearAndResolveOnce() {
         let before = ObservedState(readErrors: ["sys/bus/pci/devices/0000:00:02.0/config": "permission denied"])
         let after = ObservedState()
-        #expect(Transition.between(before, after) == [.readErrorResolved(path: "sys/bus/pci/devices/0000:00:02.0/config", message: "permission denied")])
-        #expect(Transition.between(after, before) == [.readErrorAppeared(path: "sys/bus/pci/devices/0000:00:02.0/config", message: "permission denied")])
+        #expect(
+            Transition.between(before, after) == [
+                .readErrorResolved(path: "sys/bus/pci/devices/0000:00:02.0/config", message: "permission denied")
+            ])
+        #expect(
+            Transition.between(after, before) == [
+                .readErrorAppeared(path: "sys/bus/pci/devices/0000:00:02.0/config", message: "permission denied")
+            ])
     }
 
     @Test func realCaptureReadTwiceGivesNoTransitions_linux61() throws {

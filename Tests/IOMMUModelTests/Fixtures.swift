@@ -17,7 +17,8 @@ enum Captures {
     static func typeWasWritten(_ name: String) -> Bool {
         let url = root.appendingPathComponent(name + "/manifest.json")
         guard let data = try? Data(contentsOf: url),
-              let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return false }
+            let manifest = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
+        else { return false }
         return (manifest["typeWrites"] as? [String] ?? []).contains { $0.contains(" write ") && $0.contains("-> rc=0") }
     }
 }

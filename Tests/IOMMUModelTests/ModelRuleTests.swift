@@ -16,7 +16,9 @@ import Testing
 
     @Test func isaBridgeRegionFollowsTheRelease() throws {
         var snapshot = try Captures.snapshot("linux-510-intel")
-        for (release, expected) in [("5.2.0", nil), ("5.4.0", ReservedRegionType.direct), ("5.5.0", .directRelaxable), ("7.0.0", .directRelaxable)] {
+        for (release, expected) in [
+            ("5.2.0", nil), ("5.4.0", ReservedRegionType.direct), ("5.5.0", .directRelaxable), ("7.0.0", .directRelaxable),
+        ] {
             snapshot.kernel.version = KernelVersion(release: release)
             let group = try #require(Model.predict(snapshot).group(containing: address("00:1f.0")))
             #expect(group.regions.first { $0.region.start == 0 }?.region.type == expected, "\(release)")
@@ -27,7 +29,8 @@ import Testing
         let prediction = Model.predict(try Captures.snapshot("linux-612-intel"))
         let group = try #require(prediction.group(containing: address("00:1f.2")))
         #expect(group.members == [address("00:1f.0"), address("00:1f.2"), address("00:1f.3")])
-        #expect(group.merges.allSatisfy { if case .multifunctionWithoutACS(let slot, _) = $0.cause { slot == "0000:00:1f" } else { false } })
+        #expect(
+            group.merges.allSatisfy { if case .multifunctionWithoutACS(let slot, _) = $0.cause { slot == "0000:00:1f" } else { false } })
         #expect(group.merges.first?.sentence.contains("conventional PCI") == true)
     }
 
@@ -35,7 +38,8 @@ import Testing
         // QEMU gives a second function no multifunction bit (seen in the test bed's 00:09.1), and
         // pci_scan_slot() marks it multifunction anyway: the slot still forms one group.
         var snapshot = try Captures.snapshot("linux-61-intel")
-        for index in snapshot.pciDevices.indices where snapshot.pciDevices[index].address.slot == "0000:00:1f" && snapshot.pciDevices[index].address.function > 0 {
+        for index in snapshot.pciDevices.indices
+        where snapshot.pciDevices[index].address.slot == "0000:00:1f" && snapshot.pciDevices[index].address.function > 0 {
             snapshot.pciDevices[index].config?.isMultifunction = false
         }
         #expect(Model.predict(snapshot).group(containing: address("00:1f.3"))?.members.count == 3)
@@ -45,8 +49,11 @@ import Testing
         let prediction = Model.predict(try Captures.snapshot("linux-510-intel"))
         let group = try #require(prediction.group(containing: address("02:02.0")))
         #expect(group.members == [address("00:05.0"), address("02:01.0"), address("02:02.0")])
-        #expect(group.merges.map(\.cause) == [.dmaAlias(bridge: address("00:05.0"), hop: .pcieToPCIBridge),
-                                              .dmaAlias(bridge: address("00:05.0"), hop: .pcieToPCIBridge)])
+        #expect(
+            group.merges.map(\.cause) == [
+                .dmaAlias(bridge: address("00:05.0"), hop: .pcieToPCIBridge),
+                .dmaAlias(bridge: address("00:05.0"), hop: .pcieToPCIBridge),
+            ])
     }
 
     @Test func rootPortWithACSIsolatesTheDeviceBelow_linux61() throws {
@@ -75,7 +82,8 @@ import Testing
         var snapshot = try Captures.snapshot("linux-61-intel")
         let cases: [(String, DomainType)] = [
             ("iommu=pt", .identity), ("iommu.passthrough=1", .identity), ("iommu=pt iommu.passthrough=0", .dmaFQ),
-            ("iommu.strict=1", .dma), ("intel_iommu=on,strict", .dma), ("iommu.passthrough=on iommu=nopt", .dmaFQ), ("iommu.strict=0", .dmaFQ),
+            ("iommu.strict=1", .dma), ("intel_iommu=on,strict", .dma), ("iommu.passthrough=on iommu=nopt", .dmaFQ),
+            ("iommu.strict=0", .dmaFQ),
         ]
         for (line, expected) in cases {
             snapshot.kernel.commandLine = KernelCommandLine("console=ttyS0 " + line)
@@ -127,8 +135,10 @@ import Testing
     @Test func identityDomainObjectFollowsTheRelease() throws {
         var snapshot = try Captures.snapshot("linux-61-intel-pt")
         let members = snapshot.groups.map(\.pciMembers)
-        let cases: [(String, IdentityDomainObject)] = [("5.2.0", .driverInternal), ("5.10.0", .sharedAllocated(name: "si_domain")),
-                                                       ("6.11.0", .sharedAllocated(name: "si_domain")), ("6.12.0", .staticGlobal(name: "identity_domain"))]
+        let cases: [(String, IdentityDomainObject)] = [
+            ("5.2.0", .driverInternal), ("5.10.0", .sharedAllocated(name: "si_domain")),
+            ("6.11.0", .sharedAllocated(name: "si_domain")), ("6.12.0", .staticGlobal(name: "identity_domain")),
+        ]
         for (release, object) in cases {
             snapshot.kernel.version = KernelVersion(release: release)
             let share = try #require(Model.predict(snapshot).identityStructure(identityGroups: members).first)
@@ -140,12 +150,17 @@ import Testing
 
     @Test func regionsMergeTouchingFrom53AndOnlyOverlappingBefore() throws {
         var snapshot = try Captures.snapshot("linux-61-intel")
-        let touching = [ReservedRegion(start: 0x1000, end: 0x1fff, type: .direct), ReservedRegion(start: 0x2000, end: 0x2fff, type: .direct),
-                        ReservedRegion(start: 0x1800, end: 0x1fff, type: .msi)]
+        let touching = [
+            ReservedRegion(start: 0x1000, end: 0x1fff, type: .direct), ReservedRegion(start: 0x2000, end: 0x2fff, type: .direct),
+            ReservedRegion(start: 0x1800, end: 0x1fff, type: .msi),
+        ]
         // Two RMRRs back to back for 00:03.0, and the table that declares them.
         snapshot.firmware.dmar = FirmwareTable(bytes: Self.dmar(rmrrs: [(0x1000, 0x1fff), (0x2000, 0x2fff)], device: 3))
         let merged = try #require(Model.predict(snapshot).group(containing: address("00:03.0"))).regions.map(\.region)
-        #expect(merged == [ReservedRegion(start: 0x1000, end: 0x2fff, type: .direct), ReservedRegion(start: 0xfee0_0000, end: 0xfeef_ffff, type: .msi)])
+        #expect(
+            merged == [
+                ReservedRegion(start: 0x1000, end: 0x2fff, type: .direct), ReservedRegion(start: 0xfee0_0000, end: 0xfeef_ffff, type: .msi),
+            ])
         snapshot.kernel.version = KernelVersion(4, 19)
         let apart = try #require(Model.predict(snapshot).group(containing: address("00:03.0"))).regions.map(\.region)
         #expect(apart.prefix(2) == touching.prefix(2))
@@ -169,7 +184,9 @@ import Testing
         var snapshot = try Captures.snapshot(name)
         snapshot.iommus = [IOMMUUnit(name: "ivhd0", driver: .amd(capability: 0x0040_000f | (npCache ? 1 << 26 : 0), features: nil))]
         snapshot.firmware = FirmwareTables(dmar: nil, ivrs: nil)
-        for index in snapshot.pciDevices.indices where snapshot.pciDevices[index].iommu != nil { snapshot.pciDevices[index].iommu = "ivhd0" }
+        for index in snapshot.pciDevices.indices where snapshot.pciDevices[index].iommu != nil {
+            snapshot.pciDevices[index].iommu = "ivhd0"
+        }
         return snapshot
     }
 

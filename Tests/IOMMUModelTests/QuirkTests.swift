@@ -8,13 +8,16 @@ import Testing
 @Suite struct QuirkTests {
     /// A function at `slot` with the given IDs and PCIe port type (nil: conventional PCI), no ACS
     /// capability, full config space; `below` is the bridge it sits behind.
-    static func device(_ slot: String, _ vendor: UInt16, _ id: UInt16, _ type: PCIExpressPortType?, multifunction: Bool = false,
-                       acs: ACSCapability? = nil, below: [String] = []) -> PCIDevice {
+    static func device(
+        _ slot: String, _ vendor: UInt16, _ id: UInt16, _ type: PCIExpressPortType?, multifunction: Bool = false,
+        acs: ACSCapability? = nil, below: [String] = []
+    ) -> PCIDevice {
         var device = PCIDevice(address: PCIAddress(slot)!, path: "sys/devices/" + slot, upstream: below.map { PCIAddress($0)! })
         device.vendorID = vendor
         device.deviceID = id
-        device.config = PCIConfigSpace(length: 4096, headerLayout: 0, isMultifunction: multifunction,
-                                       express: type.map { PCIExpressCapability(rawPortType: $0.rawValue) }, acs: acs)
+        device.config = PCIConfigSpace(
+            length: 4096, headerLayout: 0, isMultifunction: multifunction,
+            express: type.map { PCIExpressCapability(rawPortType: $0.rawValue) }, acs: acs)
         return device
     }
 
@@ -25,28 +28,47 @@ import Testing
         var hasIVRS = false
         var release = KernelVersion(7, 0)
         var isolated: Bool
-        var testDescription: String { "\(quirk.rawValue) \(device.vendorID.map { String($0, radix: 16) } ?? ""):\(device.deviceID.map { String($0, radix: 16) } ?? "") → \(isolated)" }
+        var testDescription: String {
+            "\(quirk.rawValue) \(device.vendorID.map { String($0, radix: 16) } ?? ""):\(device.deviceID.map { String($0, radix: 16) } ?? "") → \(isolated)"
+        }
     }
 
     static let cases: [Case] = [
         // AMD SB7x0-SB9x0 SMBus, multifunction on the root bus, with and without IVRS.
-        Case(quirk: .amdSouthbridge, device: device("0000:00:14.0", 0x1002, 0x4385, nil, multifunction: true), hasIVRS: true, isolated: true),
-        Case(quirk: .amdSouthbridge, device: device("0000:00:14.0", 0x1002, 0x4385, nil, multifunction: true), hasIVRS: false, isolated: false),
-        Case(quirk: .amdSouthbridge, device: device("0000:00:14.3", 0x1022, 0x780e, nil, multifunction: true), hasIVRS: true, isolated: false),
+        Case(
+            quirk: .amdSouthbridge, device: device("0000:00:14.0", 0x1002, 0x4385, nil, multifunction: true), hasIVRS: true, isolated: true),
+        Case(
+            quirk: .amdSouthbridge, device: device("0000:00:14.0", 0x1002, 0x4385, nil, multifunction: true), hasIVRS: false,
+            isolated: false),
+        Case(
+            quirk: .amdSouthbridge, device: device("0000:00:14.3", 0x1022, 0x780e, nil, multifunction: true), hasIVRS: true, isolated: false
+        ),
         // Intel I350 functions without ACS.
         Case(quirk: .multifunctionEndpoint, device: device("0000:02:00.1", 0x8086, 0x1521, .endpoint, multifunction: true), isolated: true),
         // Broadcom BCM5760X arrived in 6.10.
-        Case(quirk: .multifunctionEndpoint, device: device("0000:02:00.1", 0x14e4, 0x1750, .endpoint, multifunction: true), release: KernelVersion(6, 12), isolated: true),
-        Case(quirk: .multifunctionEndpoint, device: device("0000:02:00.1", 0x14e4, 0x1750, .endpoint, multifunction: true), release: KernelVersion(6, 1), isolated: false),
+        Case(
+            quirk: .multifunctionEndpoint, device: device("0000:02:00.1", 0x14e4, 0x1750, .endpoint, multifunction: true),
+            release: KernelVersion(6, 12), isolated: true),
+        Case(
+            quirk: .multifunctionEndpoint, device: device("0000:02:00.1", 0x14e4, 0x1750, .endpoint, multifunction: true),
+            release: KernelVersion(6, 1), isolated: false),
         // Xeon E5 v3 CBDMA 8086:2f21, a root-complex integrated endpoint; the same ID as an endpoint is not.
-        Case(quirk: .intelRootComplexEndpoint, device: device("0000:00:04.1", 0x8086, 0x2f21, .rootComplexIntegratedEndpoint, multifunction: true), isolated: true),
-        Case(quirk: .intelRootComplexEndpoint, device: device("0000:00:04.1", 0x8086, 0x2f21, .endpoint, multifunction: true), isolated: false),
+        Case(
+            quirk: .intelRootComplexEndpoint,
+            device: device("0000:00:04.1", 0x8086, 0x2f21, .rootComplexIntegratedEndpoint, multifunction: true), isolated: true),
+        Case(
+            quirk: .intelRootComplexEndpoint, device: device("0000:00:04.1", 0x8086, 0x2f21, .endpoint, multifunction: true),
+            isolated: false),
         Case(quirk: .qualcommRootPort, device: device("0000:00:00.0", 0x17cb, 0x0400, .rootPort), isolated: true),
-        Case(quirk: .qualcommRootPort, device: device("0000:00:00.0", 0x17cb, 0x0120, .rootPort), release: KernelVersion(6, 12), isolated: false),
+        Case(
+            quirk: .qualcommRootPort, device: device("0000:00:00.0", 0x17cb, 0x0120, .rootPort), release: KernelVersion(6, 12),
+            isolated: false),
         // Intel 8 series (Lynx Point) root port: isolated by the chipset once the IOMMU asks for ACS.
         Case(quirk: .intelPCH, device: device("0000:00:1c.0", 0x8086, 0x8c10, .rootPort), isolated: true),
         // Sunrise Point root port with its misplaced ACS capability.
-        Case(quirk: .intelSPTPCH, device: device("0000:00:1c.0", 0x8086, 0xa110, .rootPort, acs: ACSCapability(capability: 0x1f, control: 0)), isolated: true),
+        Case(
+            quirk: .intelSPTPCH,
+            device: device("0000:00:1c.0", 0x8086, 0xa110, .rootPort, acs: ACSCapability(capability: 0x1f, control: 0)), isolated: true),
         Case(quirk: .cavium, device: device("0000:00:01.0", 0x177d, 0xaf84, .rootPort), isolated: true),
         Case(quirk: .xgene, device: device("0000:00:00.0", 0x1def, 0xe005, .rootPort), isolated: true),
         Case(quirk: .broadcomIProc, device: device("0000:00:00.0", 0x14e4, 0xd714, .rootPort), isolated: true),
@@ -56,9 +78,13 @@ import Testing
         Case(quirk: .nxpRootPort, device: device("0000:00:00.0", 0x1957, 0x8d81, .rootPort), isolated: true),
         Case(quirk: .zhaoxinPorts, device: device("0000:00:02.0", 0x1d17, 0x0717, .rootPort), isolated: true),
         // An unlisted Zhaoxin port is "not isolated" even with a full ACS capability.
-        Case(quirk: .zhaoxinPorts, device: device("0000:00:02.0", 0x1d17, 0x0800, .rootPort, acs: ACSCapability(capability: 0x1f, control: 0x1f)), isolated: false),
+        Case(
+            quirk: .zhaoxinPorts,
+            device: device("0000:00:02.0", 0x1d17, 0x0800, .rootPort, acs: ACSCapability(capability: 0x1f, control: 0x1f)), isolated: false),
         Case(quirk: .wangxun, device: device("0000:01:00.1", 0x8088, 0x1001, .endpoint, multifunction: true), isolated: true),
-        Case(quirk: .wangxun, device: device("0000:01:00.1", 0x8088, 0x5010, .endpoint, multifunction: true), release: KernelVersion(6, 12), isolated: false),
+        Case(
+            quirk: .wangxun, device: device("0000:01:00.1", 0x8088, 0x5010, .endpoint, multifunction: true), release: KernelVersion(6, 12),
+            isolated: false),
     ]
 
     @Test(arguments: cases)
@@ -88,7 +114,8 @@ import Testing
     /// Groups of a small topology, as `Model.predictGroups` makes them.
     static func groups(_ devices: [PCIDevice], release: KernelVersion = KernelVersion(6, 12)) -> (Set<Set<String>>, [Merge]) {
         var snapshot = Snapshot(iommus: [IOMMUUnit(name: "dmar0", driver: .intel(capability: nil, extendedCapability: nil))])
-        snapshot.kernel = KernelInfo(release: "\(release.major).\(release.minor).0", version: release, commandLine: KernelCommandLine("intel_iommu=on"))
+        snapshot.kernel = KernelInfo(
+            release: "\(release.major).\(release.minor).0", version: release, commandLine: KernelCommandLine("intel_iommu=on"))
         snapshot.pciDevices = devices.map { device in
             var covered = device
             covered.iommu = "dmar0"
@@ -136,8 +163,12 @@ import Testing
 
     @Test func theXeonPhiAndVCAAndPLXAliasesReachRealDevicesOnly() {
         let acs = ACSCapability(capability: 0x1f, control: 0x1f)
-        for (vendor, id, other) in [(UInt16(0x8086), UInt16(0x2260), "0000:05:10.0"), (0x8086, 0x2954, "0000:05:03.4"), (0x10b5, 0x87b0, "0000:05:1f.7")] {
-            let (groups, _) = Self.groups([Self.device("0000:05:00.0", vendor, id, .endpoint, acs: acs), Self.device(other, 0x8086, 0x1000, .endpoint, acs: acs)])
+        for (vendor, id, other) in [
+            (UInt16(0x8086), UInt16(0x2260), "0000:05:10.0"), (0x8086, 0x2954, "0000:05:03.4"), (0x10b5, 0x87b0, "0000:05:1f.7"),
+        ] {
+            let (groups, _) = Self.groups([
+                Self.device("0000:05:00.0", vendor, id, .endpoint, acs: acs), Self.device(other, 0x8086, 0x1000, .endpoint, acs: acs),
+            ])
             #expect(groups == [["0000:05:00.0", other]], "\(String(id, radix: 16))")
         }
     }

@@ -26,7 +26,8 @@ import Testing
                 Issue.record("\(name): group \(group.id) has no predicted counterpart")
                 continue
             }
-            #expect(predicted.typeDecision.type == group.type.domainType, "\(name) group \(group.id): \(predicted.typeDecision.rule.sentence)")
+            #expect(
+                predicted.typeDecision.type == group.type.domainType, "\(name) group \(group.id): \(predicted.typeDecision.rule.sentence)")
         }
     }
 
@@ -37,7 +38,8 @@ import Testing
         guard !Captures.typeWasWritten(name) else { return }
         var snapshot = try Captures.snapshot(name)
         guard let release = snapshot.kernel.release,
-              let bytes = try? Data(contentsOf: Captures.root.appendingPathComponent("kernel-configs/config-" + release)) else { return }
+            let bytes = try? Data(contentsOf: Captures.root.appendingPathComponent("kernel-configs/config-" + release))
+        else { return }
         snapshot.kernelConfig = try KernelConfigParser.parse(Array(bytes))
         let prediction = Model.predict(snapshot)
         for group in snapshot.groups where !group.pciMembers.isEmpty {

@@ -16,7 +16,8 @@ import Testing
             var text = String(decoding: bytes, as: UTF8.self)
             for (option, value) in config {
                 text = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
-                    line.hasPrefix(option + "=") || line == "# \(option) is not set" ? (value == "n" ? "# \(option) is not set" : "\(option)=\(value)") : String(line)
+                    line.hasPrefix(option + "=") || line == "# \(option) is not set"
+                        ? (value == "n" ? "# \(option) is not set" : "\(option)=\(value)") : String(line)
                 }.joined(separator: "\n")
             }
             snapshot.kernelConfig = try KernelConfigParser.parse(Array(text.utf8))
@@ -38,13 +39,17 @@ import Testing
         let off = try Self.snapshot("linux-61-intel", cmdline: "iommu=pt", config: upstream)
         #expect(Self.translation(off).isOff)
         #expect(Model.predict(off).groups.isEmpty)
-        #expect(Self.translation(try Self.snapshot("linux-61-intel", cmdline: "intel_iommu=on", config: upstream)) == .on(.commandLine("intel_iommu=on")))
+        #expect(
+            Self.translation(try Self.snapshot("linux-61-intel", cmdline: "intel_iommu=on", config: upstream))
+                == .on(.commandLine("intel_iommu=on")))
     }
 
     @Test func intelIOMMUTokensApplyLeftToRightAndIOMMUOffWinsWherever() throws {
-        #expect(Self.translation(try Self.snapshot("linux-61-intel", cmdline: "intel_iommu=off,on")) == .on(.commandLine("intel_iommu=off,on")))
+        #expect(
+            Self.translation(try Self.snapshot("linux-61-intel", cmdline: "intel_iommu=off,on")) == .on(.commandLine("intel_iommu=off,on")))
         #expect(Self.translation(try Self.snapshot("linux-61-intel", cmdline: "intel_iommu=on,off")).isOff)
-        #expect(Self.translation(try Self.snapshot("linux-61-intel", cmdline: "iommu=off intel_iommu=on")) == .off(.commandLine("iommu=off")))
+        #expect(
+            Self.translation(try Self.snapshot("linux-61-intel", cmdline: "iommu=off intel_iommu=on")) == .off(.commandLine("iommu=off")))
     }
 
     @Test func amdIsOnWheneverItsTableExistsAndOnlyItsOwnOffStopsIt() throws {

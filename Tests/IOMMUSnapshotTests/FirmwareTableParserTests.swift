@@ -9,14 +9,20 @@ enum TableBytes {
 
     /// A 36-byte ACPI header plus `fixed` bytes, with the length field covering `body`.
     static func table(_ signature: String, fixed: [UInt8], body: [UInt8]) -> [UInt8] {
-        var bytes = Array(signature.utf8) + le(0, 4) + [1, 0] + Array("OEMID ".utf8) + Array("OEMTABLE".utf8) + le(1, 4) + Array("TEST".utf8) + le(1, 4)
+        var bytes =
+            Array(signature.utf8) + le(0, 4) + [1, 0] + Array("OEMID ".utf8) + Array("OEMTABLE".utf8) + le(1, 4) + Array("TEST".utf8)
+            + le(1, 4)
         bytes += fixed + body
         bytes.replaceSubrange(4..<8, with: le(UInt64(bytes.count), 4))
         return bytes
     }
 
-    static func dmar(_ structures: [UInt8]) -> [UInt8] { table("DMAR", fixed: [38, 1] + [UInt8](repeating: 0, count: 10), body: structures) }
-    static func ivrs(_ blocks: [UInt8]) -> [UInt8] { table("IVRS", fixed: le(0x0020_3040, 4) + [UInt8](repeating: 0, count: 8), body: blocks) }
+    static func dmar(_ structures: [UInt8]) -> [UInt8] {
+        table("DMAR", fixed: [38, 1] + [UInt8](repeating: 0, count: 10), body: structures)
+    }
+    static func ivrs(_ blocks: [UInt8]) -> [UInt8] {
+        table("IVRS", fixed: le(0x0020_3040, 4) + [UInt8](repeating: 0, count: 8), body: blocks)
+    }
 
     static func rmrr(base: UInt64, limit: UInt64, scopes: [[UInt8]]) -> [UInt8] {
         let scopeBytes = scopes.flatMap { $0 }
@@ -32,7 +38,8 @@ enum TableBytes {
     }
 
     static func ivhd10(entries: [UInt8]) -> [UInt8] {
-        [0x10, 0xb0] + le(UInt64(24 + entries.count), 2) + le(0x0002, 2) + le(0x40, 2) + le(0xfeb8_0000, 8) + le(0, 2) + le(0, 2) + le(0, 4) + entries
+        [0x10, 0xb0] + le(UInt64(24 + entries.count), 2) + le(0x0002, 2) + le(0x40, 2) + le(0xfeb8_0000, 8) + le(0, 2) + le(0, 2) + le(0, 4)
+            + entries
     }
 }
 
@@ -51,8 +58,9 @@ enum TableBytes {
     }
 
     @Test func rmrrWithTwoScopesDecodes() throws {
-        let rmrr = TableBytes.rmrr(base: 0x7f00_0000, limit: 0x7f0f_ffff,
-                                   scopes: [TableBytes.scope(kind: 1, bus: 0, path: [(0x14, 0)]), TableBytes.scope(kind: 2, bus: 0, path: [(0x1c, 0), (0, 0)])])
+        let rmrr = TableBytes.rmrr(
+            base: 0x7f00_0000, limit: 0x7f0f_ffff,
+            scopes: [TableBytes.scope(kind: 1, bus: 0, path: [(0x14, 0)]), TableBytes.scope(kind: 2, bus: 0, path: [(0x1c, 0), (0, 0)])])
         let table = try DMARTableParser.parse(TableBytes.dmar(rmrr))
         #expect(table.reservedMemory.count == 1)
         #expect(table.reservedMemory[0].base == 0x7f00_0000 && table.reservedMemory[0].limit == 0x7f0f_ffff)
@@ -68,7 +76,9 @@ enum TableBytes {
         var scopeOverrun = good
         scopeOverrun[48 + 24 + 1] = 200
         let backwards = TableBytes.dmar(TableBytes.rmrr(base: 0x2000, limit: 0x1000, scopes: []))
-        for bytes in [[], Array(good.prefix(47)), Array("XXXX".utf8) + good.dropFirst(4), lengthPastEnd, zeroStructure, scopeOverrun, backwards] {
+        for bytes in [
+            [], Array(good.prefix(47)), Array("XXXX".utf8) + good.dropFirst(4), lengthPastEnd, zeroStructure, scopeOverrun, backwards,
+        ] {
             #expect(throws: ParseError.self) { try DMARTableParser.parse(bytes) }
         }
     }
@@ -78,7 +88,9 @@ enum TableBytes {
         let seed = TableBytes.dmar(TableBytes.rmrr(base: 0, limit: 0xfff, scopes: [TableBytes.scope(kind: 1, bus: 0, path: [(2, 0)])]))
         for _ in 0..<5000 {
             var bytes = seed
-            for _ in 0..<Int(generator.next() % 6 + 1) { bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next()) }
+            for _ in 0..<Int(generator.next() % 6 + 1) {
+                bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next())
+            }
             _ = try? DMARTableParser.parse(bytes)
         }
     }
@@ -87,15 +99,20 @@ enum TableBytes {
 @Suite struct IVRSTableParserTests {
     @Test func memoryDefinitionsAndAliasesDecode() throws {
         // Alias select: 0x0508 DMAs as 0x0500; alias range 0x0600…0x06ff as 0x0600 (end entry 0x04).
-        let entries: [UInt8] = [0x42] + TableBytes.le(0x0508, 2) + [0, 0] + TableBytes.le(0x0500, 2) + [0]
+        let entries: [UInt8] =
+            [0x42] + TableBytes.le(0x0508, 2) + [0, 0] + TableBytes.le(0x0500, 2) + [0]
             + [0x43] + TableBytes.le(0x0600, 2) + [0, 0] + TableBytes.le(0x0600, 2) + [0]
             + [0x04] + TableBytes.le(0x06ff, 2) + [0]
-        let bytes = TableBytes.ivrs(TableBytes.ivhd10(entries: entries)
-            + TableBytes.ivmd(type: 0x21, flags: 0x07, device: 0x00a0, aux: 0, start: 0x9d00_0000, length: 0x1000)
-            + TableBytes.ivmd(type: 0x22, flags: 0x08, device: 0x0100, aux: 0x01ff, start: 0xa000_0000, length: 0x10_0000))
+        let bytes = TableBytes.ivrs(
+            TableBytes.ivhd10(entries: entries)
+                + TableBytes.ivmd(type: 0x21, flags: 0x07, device: 0x00a0, aux: 0, start: 0x9d00_0000, length: 0x1000)
+                + TableBytes.ivmd(type: 0x22, flags: 0x08, device: 0x0100, aux: 0x01ff, start: 0xa000_0000, length: 0x10_0000))
         let table = try IVRSTableParser.parse(bytes)
-        #expect(table.hardware.first?.aliases == [IVRSTable.Alias(first: 0x0508, last: 0x0508, alias: 0x0500),
-                                                  IVRSTable.Alias(first: 0x0600, last: 0x06ff, alias: 0x0600)])
+        #expect(
+            table.hardware.first?.aliases == [
+                IVRSTable.Alias(first: 0x0508, last: 0x0508, alias: 0x0500),
+                IVRSTable.Alias(first: 0x0600, last: 0x06ff, alias: 0x0600),
+            ])
         #expect(table.memory.map(\.isUnity) == [true, false])
         #expect(table.memory.map(\.isExclusion) == [false, true])
         #expect(table.memory[1].firstDevice == 0x0100 && table.memory[1].lastDevice == 0x01ff)
@@ -114,11 +131,14 @@ enum TableBytes {
 
     @Test func randomMutationsNeverTrapOrHang() {
         var generator = SplitMix(seed: 0xbeef)
-        let seed = TableBytes.ivrs(TableBytes.ivhd10(entries: [0x02, 0x08, 0, 0, 0x42, 0x08, 0x05, 0, 0, 0, 0x05, 0])
-            + TableBytes.ivmd(type: 0x21, flags: 0x07, device: 0x00a0, aux: 0, start: 0x9d00_0000, length: 0x1000))
+        let seed = TableBytes.ivrs(
+            TableBytes.ivhd10(entries: [0x02, 0x08, 0, 0, 0x42, 0x08, 0x05, 0, 0, 0, 0x05, 0])
+                + TableBytes.ivmd(type: 0x21, flags: 0x07, device: 0x00a0, aux: 0, start: 0x9d00_0000, length: 0x1000))
         for _ in 0..<5000 {
             var bytes = seed
-            for _ in 0..<Int(generator.next() % 6 + 1) { bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next()) }
+            for _ in 0..<Int(generator.next() % 6 + 1) {
+                bytes[Int(generator.next() % UInt64(bytes.count))] = UInt8(truncatingIfNeeded: generator.next())
+            }
             _ = try? IVRSTableParser.parse(bytes)
         }
     }

@@ -91,7 +91,8 @@ final class ScratchRoot {
     /// The device folder a `sys/bus/pci/devices` link resolves to.
     func devicePath(_ slot: String) throws -> String {
         let target = try FileManager.default.destinationOfSymbolicLink(atPath: path + "/sys/bus/pci/devices/" + slot)
-        return URL(fileURLWithPath: "sys/bus/pci/devices/" + target, relativeTo: URL(fileURLWithPath: "/")).standardized.path.dropFirst().description
+        return URL(fileURLWithPath: "sys/bus/pci/devices/" + target, relativeTo: URL(fileURLWithPath: "/")).standardized.path.dropFirst()
+            .description
     }
 
     func read(recorder: ReadRecorder? = nil) throws -> Snapshot { try SnapshotReader.read(root: path, recorder: recorder) }

@@ -28,7 +28,8 @@ import Testing
 
     @Test func truncatedReservedRegionsIsAnError() throws {
         let root = try ScratchRoot()
-        try root.write("\(groupsPath)/8/reserved_regions", "0x0000000000000000 0x0000000000ffffff direct-relaxable\n0x00000000fee00000 0x00000000fe")
+        try root.write(
+            "\(groupsPath)/8/reserved_regions", "0x0000000000000000 0x0000000000ffffff direct-relaxable\n0x00000000fee00000 0x00000000fe")
         let snapshot = try root.read()
         let errors = snapshot.errors(at: "\(groupsPath)/8/reserved_regions")
         #expect(errors.count == 1)
@@ -107,7 +108,10 @@ import Testing
         let root = try ScratchRoot()
         try root.link("sys/bus/pci/devices/0000:00:09.0", to: "../../../devices/pci0000:00/0000:00:09.0")
         let snapshot = try root.read()
-        #expect(snapshot.errors(at: "sys/bus/pci/devices/0000:00:09.0").map(\.kind) == [.danglingLink(target: "../../../devices/pci0000:00/0000:00:09.0")])
+        #expect(
+            snapshot.errors(at: "sys/bus/pci/devices/0000:00:09.0").map(\.kind) == [
+                .danglingLink(target: "../../../devices/pci0000:00/0000:00:09.0")
+            ])
         #expect(snapshot.pciDevices.count == 14)
     }
 
@@ -118,8 +122,14 @@ import Testing
         try root.link("sys/bus/pci/devices/0000:00:0b.0", to: "/sys/devices/pci0000:00/0000:00:00.0")
         try root.link("\(groupsPath)/2/devices/0000:00:0c.0", to: "/etc/passwd")
         let snapshot = try root.read()
-        #expect(snapshot.errors(at: "sys/bus/pci/devices/0000:00:0a.0").map(\.kind) == [.escapingLink(target: "../../../../../../../../../../etc")])
-        #expect(snapshot.errors(at: "sys/bus/pci/devices/0000:00:0b.0").map(\.kind) == [.escapingLink(target: "/sys/devices/pci0000:00/0000:00:00.0")])
+        #expect(
+            snapshot.errors(at: "sys/bus/pci/devices/0000:00:0a.0").map(\.kind) == [
+                .escapingLink(target: "../../../../../../../../../../etc")
+            ])
+        #expect(
+            snapshot.errors(at: "sys/bus/pci/devices/0000:00:0b.0").map(\.kind) == [
+                .escapingLink(target: "/sys/devices/pci0000:00/0000:00:00.0")
+            ])
         #expect(snapshot.errors(at: "\(groupsPath)/2/devices/0000:00:0c.0").map(\.kind) == [.escapingLink(target: "/etc/passwd")])
         #expect(snapshot.pciDevices.count == 14)
     }
@@ -202,13 +212,19 @@ import Testing
         let source = try root.devicePath("0000:01:00.0")
         let vmdPath = "sys/devices/pci0000:00/0000:00:04.0/pci10000:e0/10000:e0:00.0/10000:e1:00.0"
         try FileManager.default.createDirectory(atPath: root.path + "/" + vmdPath, withIntermediateDirectories: true)
-        for file in ["vendor", "device", "class", "subsystem_vendor", "subsystem_device", "revision", "dma_mask_bits", "consistent_dma_mask_bits", "config"] {
+        for file in [
+            "vendor", "device", "class", "subsystem_vendor", "subsystem_device", "revision", "dma_mask_bits", "consistent_dma_mask_bits",
+            "config",
+        ] {
             try FileManager.default.copyItem(atPath: root.path + "/" + source + "/" + file, toPath: root.path + "/" + vmdPath + "/" + file)
         }
         try root.link("sys/bus/pci/devices/10000:e1:00.0", to: "../../../" + vmdPath.dropFirst(4))
         let snapshot = try root.read()
         #expect(snapshot.errors == [])
-        #expect(snapshot.group(withID: 10)?.members == [GroupMember(name: "MSFT0201:00", bus: "platform", path: "sys/devices/platform/MSFT0201:00")])
+        #expect(
+            snapshot.group(withID: 10)?.members == [
+                GroupMember(name: "MSFT0201:00", bus: "platform", path: "sys/devices/platform/MSFT0201:00")
+            ])
         let vmd = try #require(snapshot.device(address("10000:e1:00.0")))
         #expect(vmd.address.domain == 0x10000)
         #expect(vmd.address.description == "10000:e1:00.0")

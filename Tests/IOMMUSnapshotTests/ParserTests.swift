@@ -3,7 +3,8 @@ import Testing
 
 @Suite struct ParserTests {
     @Test func reservedRegionsParsesKernelLinesAndAcceptsAnEmptyFile() throws {
-        let text = "0x0000000000000000 0x0000000000ffffff direct-relaxable\n0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n"
+        let text =
+            "0x0000000000000000 0x0000000000ffffff direct-relaxable\n0x00000000fee00000 0x00000000feefffff msi\n0x000000fd00000000 0x000000ffffffffff reserved\n"
         let regions = try ReservedRegionsParser.parse(Array(text.utf8))
         #expect(regions.map(\.kernelLine) == text.split(separator: "\n").map(String.init))
         #expect(try ReservedRegionsParser.parse([]) == [])
@@ -48,14 +49,16 @@ import Testing
     }
 
     @Test func procVersionNeedsItsPrefix() throws {
-        let info = try ProcVersionParser.parse(Array("Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) (gcc-12) #1 SMP\n".utf8))
+        let info = try ProcVersionParser.parse(
+            Array("Linux version 6.1.0-56-amd64 (debian-kernel@lists.debian.org) (gcc-12) #1 SMP\n".utf8))
         #expect(info.release == "6.1.0-56-amd64")
         #expect(throws: ParseError.self) { try ProcVersionParser.parse(Array("Darwin Kernel Version 23\n".utf8)) }
         #expect(throws: ParseError.self) { try ProcVersionParser.parse([]) }
     }
 
     @Test func commandLineSplitsLikeParseArgs() throws {
-        let line = try ProcCmdlineParser.parse(Array("console=ttyS0 intel_iommu=on,igfx_off iommu=pt dyndbg=\"file iommu.c +p\" quiet iommu.strict=0 iommu.strict=1\n".utf8))
+        let line = try ProcCmdlineParser.parse(
+            Array("console=ttyS0 intel_iommu=on,igfx_off iommu=pt dyndbg=\"file iommu.c +p\" quiet iommu.strict=0 iommu.strict=1\n".utf8))
         #expect(line.options(of: "intel_iommu") == ["on", "igfx_off"])
         #expect(line.value(of: "iommu") == "pt")
         #expect(line.value(of: "dyndbg") == "file iommu.c +p")
@@ -108,7 +111,8 @@ import Testing
     }
 
     @Test func iomemFindsTheTopOfRAMAndSeesThroughHiddenAddresses() throws {
-        let text = "00001000-0009fbff : System RAM\n00100000-7ffdefff : System RAM\n  50a00000-51801d31 : Kernel code\n100000000-17fffffff : System RAM\n"
+        let text =
+            "00001000-0009fbff : System RAM\n00100000-7ffdefff : System RAM\n  50a00000-51801d31 : Kernel code\n100000000-17fffffff : System RAM\n"
         #expect(try IOMemParser.parse(Array(text.utf8)).topOfRAM == 0x1_7fff_ffff)
         let hidden = "00000000-00000000 : System RAM\n00000000-00000000 : Reserved\n"
         #expect(try IOMemParser.parse(Array(hidden.utf8)).topOfRAM == nil)
@@ -116,7 +120,8 @@ import Testing
     }
 
     @Test func kernelConfigReadsSetAndUnsetOptions() throws {
-        let text = "#\n# Automatically generated\nCONFIG_IOMMU_DEFAULT_DMA_LAZY=y\n# CONFIG_IOMMU_DEFAULT_PASSTHROUGH is not set\nCONFIG_CMDLINE=\"quiet\"\n"
+        let text =
+            "#\n# Automatically generated\nCONFIG_IOMMU_DEFAULT_DMA_LAZY=y\n# CONFIG_IOMMU_DEFAULT_PASSTHROUGH is not set\nCONFIG_CMDLINE=\"quiet\"\n"
         let config = try KernelConfigParser.parse(Array(text.utf8))
         #expect(config.isEnabled("CONFIG_IOMMU_DEFAULT_DMA_LAZY") == true)
         #expect(config.isEnabled("CONFIG_IOMMU_DEFAULT_PASSTHROUGH") == false)

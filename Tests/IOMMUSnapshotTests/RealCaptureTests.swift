@@ -17,10 +17,11 @@ import Testing
         let snapshot = try Fixtures.read(fixture)
         let group = try #require(snapshot.group(withID: 8))
         #expect(group.pciMembers == [address("0000:00:1f.0"), address("0000:00:1f.2"), address("0000:00:1f.3")])
-        #expect(group.reservedRegions == [
-            ReservedRegion(start: 0, end: 0xff_ffff, type: .directRelaxable),
-            ReservedRegion(start: 0xfee0_0000, end: 0xfeef_ffff, type: .msi),
-        ])
+        #expect(
+            group.reservedRegions == [
+                ReservedRegion(start: 0, end: 0xff_ffff, type: .directRelaxable),
+                ReservedRegion(start: 0xfee0_0000, end: 0xfeef_ffff, type: .msi),
+            ])
         #expect(snapshot.device(address("0000:00:1f.0"))?.classCode == 0x060100)
     }
 
@@ -124,14 +125,14 @@ import Testing
         var compressed = try Fixtures.gzip(bytes)
         // ISIZE is the last four bytes, little-endian; zlib checks it, so this is corrupt input that
         // must be rejected, not truncated to the hint.
-        compressed.replaceSubrange(compressed.count - 4 ..< compressed.count, with: [0x10, 0, 0, 0])
+        compressed.replaceSubrange(compressed.count - 4..<compressed.count, with: [0x10, 0, 0, 0])
         #expect(throws: ParseError.self) { try GzipDecoder.decompress(compressed) }
     }
 
     @Test func anOverstatedTrailerIsRejectedWithinTheLimit() throws {
         let bytes = Array(String(repeating: "CONFIG_X=y\n", count: 1000).utf8)
         var compressed = try Fixtures.gzip(bytes)
-        compressed.replaceSubrange(compressed.count - 4 ..< compressed.count, with: [0xff, 0xff, 0xff, 0xff])
+        compressed.replaceSubrange(compressed.count - 4..<compressed.count, with: [0xff, 0xff, 0xff, 0xff])
         #expect(throws: ParseError.self) { try GzipDecoder.decompress(compressed, limit: 1 << 16) }
     }
 }

@@ -4,7 +4,7 @@ import Testing
 @testable import IOMMUSnapshot
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// FIFOs, sockets and device nodes where sysfs has regular files: a tree from a bug report can hold
@@ -134,7 +134,9 @@ extension ScratchRoot {
     /// `makedev()` is a C macro; for major < 4096 and minor < 256 the number is (major << 8) | minor.
     func characterDevice(_ relative: String, major: UInt32, minor: UInt32) throws {
         try? remove(relative)
-        guard mknod(path + "/" + relative, S_IFCHR | 0o644, dev_t(major) << 8 | dev_t(minor)) == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
+        guard mknod(path + "/" + relative, S_IFCHR | 0o644, dev_t(major) << 8 | dev_t(minor)) == 0 else {
+            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+        }
     }
 
     /// A bound AF_UNIX socket, left in place when its descriptor is closed. It is bound at a short

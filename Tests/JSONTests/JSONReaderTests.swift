@@ -44,12 +44,14 @@ private func sampleDocument() -> [UInt8] {
 @Suite struct JSONReaderTests {
     @Test func readsWhatTheWriterWrites() throws {
         let value = try JSONReader.parse(sampleDocument(), file: "sample")
-        #expect(value == .object([
-            "text": .string("quote \" backslash \\ slash / tab \t newline \n control \u{01} é 😀"),
-            "count": .integer(-42), "absent": .null, "yes": .bool(true), "no": .bool(false),
-            "empty": .array([]), "nothing": .object([:]),
-            "list": .array([.string("a"), .object(["inner": .integer(1)])]),
-        ]))
+        #expect(
+            value
+                == .object([
+                    "text": .string("quote \" backslash \\ slash / tab \t newline \n control \u{01} é 😀"),
+                    "count": .integer(-42), "absent": .null, "yes": .bool(true), "no": .bool(false),
+                    "empty": .array([]), "nothing": .object([:]),
+                    "list": .array([.string("a"), .object(["inner": .integer(1)])]),
+                ]))
     }
 
     @Test func agreesWithFoundationOnTheWritersOutput() throws {
@@ -60,9 +62,12 @@ private func sampleDocument() -> [UInt8] {
 
     @Test func readsRFC8259Details() throws {
         #expect(try parse(#""\u00e9\ud83d\ude00\/\b\f\r""#) == .string("é😀/\u{08}\u{0c}\r"))
-        #expect(try parse(" [1, -0, 0.5, 1e3, -2.5E-3, 9223372036854775807, 9223372036854775808] ") == .array([
-            .integer(1), .integer(0), .number("0.5"), .number("1e3"), .number("-2.5E-3"), .integer(Int.max), .number("9223372036854775808"),
-        ]))
+        #expect(
+            try parse(" [1, -0, 0.5, 1e3, -2.5E-3, 9223372036854775807, 9223372036854775808] ")
+                == .array([
+                    .integer(1), .integer(0), .number("0.5"), .number("1e3"), .number("-2.5E-3"), .integer(Int.max),
+                    .number("9223372036854775808"),
+                ]))
         #expect(try parse("null") == .null)
         #expect(try parse("{\"a\":{\"b\":[]}}") == .object(["a": .object(["b": .array([])])]))
     }
@@ -119,7 +124,8 @@ private func sampleDocument() -> [UInt8] {
         for _ in 0..<5_000 {
             let length = Int(generator.next() % 64)
             let bytes = (0..<length).map { _ in
-                generator.next() % 4 == 0 ? UInt8(truncatingIfNeeded: generator.next()) : alphabet[Int(generator.next() % UInt64(alphabet.count))]
+                generator.next() % 4 == 0
+                    ? UInt8(truncatingIfNeeded: generator.next()) : alphabet[Int(generator.next() % UInt64(alphabet.count))]
             }
             _ = refusal(bytes)
         }
@@ -173,12 +179,18 @@ private func sampleDocument() -> [UInt8] {
         #expect(try fields.optionalString("z") == nil)
         #expect(try fields.optionalString("missing") == nil)
         #expect(try fields.optionalInt("z") == nil)
-        #expect(throws: JSONReadError(file: "f", offset: nil, reason: .field("s", expected: "an integer", found: "a string"))) { _ = try fields.int("s") }
-        #expect(throws: JSONReadError(file: "f", offset: nil, reason: .field("missing", expected: "true or false", found: "missing"))) { _ = try fields.bool("missing") }
+        #expect(throws: JSONReadError(file: "f", offset: nil, reason: .field("s", expected: "an integer", found: "a string"))) {
+            _ = try fields.int("s")
+        }
+        #expect(throws: JSONReadError(file: "f", offset: nil, reason: .field("missing", expected: "true or false", found: "missing"))) {
+            _ = try fields.bool("missing")
+        }
         #expect(throws: JSONReadError(file: "f", offset: nil, reason: .field("list[0].id", expected: "an integer", found: "a string"))) {
             _ = try fields.objects("list") { item throws(JSONReadError) in try item.int("id") }
         }
-        #expect(throws: JSONReadError(file: "f", offset: nil, reason: .field("map.k", expected: "a string", found: "a number"))) { _ = try fields.stringMap("map") }
+        #expect(throws: JSONReadError(file: "f", offset: nil, reason: .field("map.k", expected: "a string", found: "a number"))) {
+            _ = try fields.stringMap("map")
+        }
         #expect(throws: JSONReadError(file: "f", offset: nil, reason: .field("the document", expected: "an object", found: "an array"))) {
             _ = try JSONFields(.array([]), file: "f")
         }

@@ -33,7 +33,8 @@ enum Fixtures {
 enum Plant {
     /// The device's real folder (`sys/devices/...`), root-relative.
     static func deviceFolder(_ slot: String, in root: URL) throws -> String {
-        let target = try FileManager.default.destinationOfSymbolicLink(atPath: root.appendingPathComponent("sys/bus/pci/devices/" + slot).path)
+        let target = try FileManager.default.destinationOfSymbolicLink(
+            atPath: root.appendingPathComponent("sys/bus/pci/devices/" + slot).path)
         return "sys/" + target.split(separator: "/").drop { $0 == ".." }.joined(separator: "/")
     }
 
@@ -70,7 +71,8 @@ enum Plant {
         if !FileManager.default.fileExists(atPath: folder.path) {
             try FileManager.default.createDirectory(at: folder.appendingPathComponent("devices"), withIntermediateDirectories: true)
             try Data((type + "\n").utf8).write(to: folder.appendingPathComponent("type"))
-            try Data((regions ?? "0x00000000fee00000 0x00000000feefffff msi\n").utf8).write(to: folder.appendingPathComponent("reserved_regions"))
+            try Data((regions ?? "0x00000000fee00000 0x00000000feefffff msi\n").utf8).write(
+                to: folder.appendingPathComponent("reserved_regions"))
         }
         let device = try deviceFolder(slot, in: root)
         try link("sys/kernel/iommu_groups/\(id)/devices/\(slot)", to: "../../../../" + device.dropFirst(4), in: root)

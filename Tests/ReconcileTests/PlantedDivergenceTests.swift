@@ -79,9 +79,12 @@ import Testing
         // Firmware with an RMRR for the e1000e at 00:02.0, which the kernel lists as `direct`.
         let snapshot = try Fixtures.planted(from: "linux-612-intel") { root in
             let table = root.appendingPathComponent("sys/firmware/acpi/tables/DMAR")
-            try Data(DMARBytes.appendingRMRR(to: try Data(contentsOf: table), base: 0x7f00_0000, limit: 0x7f0f_ffff, device: 2, function: 0)).write(to: table)
-            try Fixtures.write("0x000000007f000000 0x000000007f0fffff direct\n0x00000000fee00000 0x00000000feefffff msi\n",
-                               to: "sys/kernel/iommu_groups/2/reserved_regions", in: root)
+            try Data(
+                DMARBytes.appendingRMRR(to: try Data(contentsOf: table), base: 0x7f00_0000, limit: 0x7f0f_ffff, device: 2, function: 0)
+            ).write(to: table)
+            try Fixtures.write(
+                "0x000000007f000000 0x000000007f0fffff direct\n0x00000000fee00000 0x00000000feefffff msi\n",
+                to: "sys/kernel/iommu_groups/2/reserved_regions", in: root)
             try Plant.bind("0000:00:02.0", to: "vfio-pci", in: root)
         }
         let found = Reconciler.divergences(in: snapshot)
@@ -93,7 +96,9 @@ import Testing
     @Test func rmrrRegionMissingFromSysfsIsReservedRegionMismatch_linux61() throws {
         let snapshot = try Fixtures.planted(from: "linux-61-intel") { root in
             let table = root.appendingPathComponent("sys/firmware/acpi/tables/DMAR")
-            try Data(DMARBytes.appendingRMRR(to: try Data(contentsOf: table), base: 0x7f00_0000, limit: 0x7f0f_ffff, device: 6, function: 0)).write(to: table)
+            try Data(
+                DMARBytes.appendingRMRR(to: try Data(contentsOf: table), base: 0x7f00_0000, limit: 0x7f0f_ffff, device: 6, function: 0)
+            ).write(to: table)
         }
         let found = Reconciler.divergences(in: snapshot).filter { $0.kind == Catalog.reservedRegionMismatch }
         #expect(found.count == 1)
@@ -198,7 +203,7 @@ import Testing
         let snapshot = try Fixtures.planted(from: "linux-61-intel") { root in
             let table = root.appendingPathComponent("sys/firmware/acpi/tables/DMAR")
             var bytes = [UInt8](try Data(contentsOf: table))
-            bytes[0x32] = 0xff // the DRHD's length now runs past the table
+            bytes[0x32] = 0xff  // the DRHD's length now runs past the table
             try Data(bytes).write(to: table)
         }
         #expect(kinds(snapshot) == ["firmware-table-unreadable"])

@@ -47,7 +47,8 @@ struct CaptureConfiguration: CustomStringConvertible {
         commandLine.options(of: "iommu").contains("pt") || ["1", "y", "on"].contains(commandLine.value(of: "iommu.passthrough") ?? "")
     }
     var disablesIOMMU: Bool {
-        (isIntel && commandLine.options(of: "intel_iommu").contains("off")) || (!isIntel && commandLine.options(of: "amd_iommu").contains("off"))
+        (isIntel && commandLine.options(of: "intel_iommu").contains("off"))
+            || (!isIntel && commandLine.options(of: "amd_iommu").contains("off"))
             || commandLine.options(of: "iommu").contains("off")
     }
     var hasFirmwareTable: Bool { snapshot.firmware.dmar != nil || snapshot.firmware.ivrs != nil }
@@ -137,7 +138,9 @@ struct CaptureConfiguration: CustomStringConvertible {
             group.id = maximum - group.id
             return group
         }
-        for index in renumbered.pciDevices.indices { renumbered.pciDevices[index].iommuGroup = renumbered.pciDevices[index].iommuGroup.map { maximum - $0 } }
+        for index in renumbered.pciDevices.indices {
+            renumbered.pciDevices[index].iommuGroup = renumbered.pciDevices[index].iommuGroup.map { maximum - $0 }
+        }
         #expect(Set(Reconciler.divergences(in: snapshot).map(\.key)) == Set(Reconciler.divergences(in: renumbered).map(\.key)))
     }
 

@@ -9,7 +9,8 @@ import Testing
     func address(_ text: String) -> PCIAddress { PCIAddress("0000:" + text)! }
 
     @Test func rebootingWithIOMMUPtMakesEveryGroupIdentity_linux61() throws {
-        let (simulated, notes) = Overrides(commandLine: "console=ttyS0 intel_iommu=on iommu=pt").apply(to: try Fixtures.read("linux-61-intel"))
+        let (simulated, notes) = Overrides(commandLine: "console=ttyS0 intel_iommu=on iommu=pt").apply(
+            to: try Fixtures.read("linux-61-intel"))
         #expect(simulated.groups.allSatisfy { $0.type.domainType == .identity })
         #expect(notes.last?.contains("`iommu=pt`") == true)
         #expect(Reconciler.divergences(in: simulated).map { "\($0.kind.name) \($0.severity)" } == ["shared-identity-domain notice"])
@@ -42,7 +43,8 @@ import Testing
         #expect(multi.apply(to: try Fixtures.read("linux-61-intel")).notes.contains { $0.contains("more than one device") })
         #expect(multi.apply(to: try Fixtures.read("linux-612-intel")).snapshot.groups.first { $0.id == 8 }?.type.domainType == .identity)
         // …but not while a driver owns it.
-        let bound = Overrides(bind: [Overrides.Binding(slot: address("00:1f.2"), driver: "ahci")], setType: [Overrides.TypeWrite(group: 8, type: .identity)])
+        let bound = Overrides(
+            bind: [Overrides.Binding(slot: address("00:1f.2"), driver: "ahci")], setType: [Overrides.TypeWrite(group: 8, type: .identity)])
         #expect(bound.apply(to: try Fixtures.read("linux-612-intel")).notes.contains { $0.contains("(EPERM)") })
     }
 
@@ -55,7 +57,10 @@ import Testing
     }
 
     @Test func bindingVFIONextToAHostDriverIsNotViable_linux612() throws {
-        let overrides = Overrides(bind: [Overrides.Binding(slot: address("00:1f.2"), driver: "vfio-pci"), Overrides.Binding(slot: address("00:1f.3"), driver: "i801_smbus")])
+        let overrides = Overrides(bind: [
+            Overrides.Binding(slot: address("00:1f.2"), driver: "vfio-pci"),
+            Overrides.Binding(slot: address("00:1f.3"), driver: "i801_smbus"),
+        ])
         let (simulated, _) = overrides.apply(to: try Fixtures.read("linux-612-intel"))
         #expect(Reconciler.divergences(in: simulated).map(\.kind.name) == ["vfio-group-not-viable"])
     }

@@ -15,8 +15,9 @@ private func temporaryFolder() -> String {
 
 /// A divergence value to render; the reconciler's own tests decide when real ones appear.
 private let sample = Divergence(
-    kind: DivergenceKind(name: "test-kind", messageID: "00112233445566778899aabbccddeeff", defaultSeverity: .warning,
-                         title: "t", explanation: "e", remedy: "r"),
+    kind: DivergenceKind(
+        name: "test-kind", messageID: "00112233445566778899aabbccddeeff", defaultSeverity: .warning,
+        title: "t", explanation: "e", remedy: "r"),
     key: "k", group: 8, slot: PCIAddress("0000:00:1f.0"), message: "Quote \" and backslash \\ and tab \t and \u{01}.")
 
 @Suite struct ReportTests {
@@ -51,15 +52,20 @@ private let sample = Divergence(
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
         var withError = snapshot
         withError.errors = [ReadError(path: "p", kind: .missing)]
-        let json = try JSONSerialization.jsonObject(with: Data(ScanJSON.render(withError, divergences: [sample], unverified: [
-            Unverified(group: 7, members: [PCIAddress("0000:00:0d.0")!], question: "q", reason: "r", remedy: "m"),
-        ])))
+        let json = try JSONSerialization.jsonObject(
+            with: Data(
+                ScanJSON.render(
+                    withError, divergences: [sample],
+                    unverified: [
+                        Unverified(group: 7, members: [PCIAddress("0000:00:0d.0")!], question: "q", reason: "r", remedy: "m")
+                    ])))
         #expect(fieldPaths(json) == documented)
     }
 
     @Test func jsonEscapesWhatItMust() throws {
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
-        let json = try #require(try JSONSerialization.jsonObject(with: Data(ScanJSON.render(snapshot, divergences: [sample]))) as? [String: Any])
+        let json = try #require(
+            try JSONSerialization.jsonObject(with: Data(ScanJSON.render(snapshot, divergences: [sample]))) as? [String: Any])
         let divergence = try #require((json["divergences"] as? [[String: Any]])?.first)
         #expect(divergence["message"] as? String == sample.message)
         #expect(divergence["slot"] as? String == "0000:00:1f.0")
@@ -73,7 +79,10 @@ private let sample = Divergence(
     @Test func textShowsEachGroupWithRegionsAndReadableDevices() throws {
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
         let text = ScanText.render(snapshot, divergences: [])
-        #expect(text.contains("Group 8  DMA-FQ\n  reserved 0x0000000000000000 0x0000000000ffffff direct-relaxable\n           0x00000000fee00000 0x00000000feefffff msi\n  0000:00:1f.0  8086:2918  ISA bridge"))
+        #expect(
+            text.contains(
+                "Group 8  DMA-FQ\n  reserved 0x0000000000000000 0x0000000000ffffff direct-relaxable\n           0x00000000fee00000 0x00000000feefffff msi\n  0000:00:1f.0  8086:2918  ISA bridge"
+            ))
         #expect(text.contains("0000:00:04.0  1b36:000c  PCI bridge                       pcieport"))
         #expect(text.contains("10 IOMMU groups, 14 devices"))
     }
@@ -125,7 +134,8 @@ private let allCaptures = FixtureFiles.captures
         guard FileManager.default.fileExists(atPath: liveURL.path) else { return }
         let live = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: liveURL)) as? [String: Any])
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent(capture).path)
-        let replay = try #require(try JSONSerialization.jsonObject(with: Data(ScanJSON.render(snapshot, divergences: []))) as? [String: Any])
+        let replay = try #require(
+            try JSONSerialization.jsonObject(with: Data(ScanJSON.render(snapshot, divergences: []))) as? [String: Any])
         for field in ["kernel", "iommus", "groups"] {
             let same = NSDictionary(dictionary: [field: live[field] ?? NSNull()]).isEqual(to: [field: replay[field] ?? NSNull()])
             #expect(same, "\(capture): \(field) differs between the live scan and the snapshot")

@@ -21,21 +21,22 @@ import Testing
         ])
 
     @Test func textListsEachSectionAndEscapesControlCharacters() {
-        #expect(SimulationReport.text(Self.diff) == """
-            • `intel_iommu=off`: no groups
+        #expect(
+            SimulationReport.text(Self.diff) == """
+                • `intel_iommu=off`: no groups
 
-            would appear (1)
-              + [warning] test-kind: appears
+                would appear (1)
+                  + [warning] test-kind: appears
 
-            would disappear (1)
-              - [warning] test-kind: gone
+                would disappear (1)
+                  - [warning] test-kind: gone
 
-            would change (1)
-              ~ [warning → error] test-kind: now\\x1b
+                would change (1)
+                  ~ [warning → error] test-kind: now\\x1b
 
-            unchanged: 0
+                unchanged: 0
 
-            """)
+                """)
     }
 
     @Test func jsonHasTheFiveFields() {

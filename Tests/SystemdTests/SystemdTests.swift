@@ -1,7 +1,7 @@
 import Systemd
 import Testing
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 @Suite struct SystemdTests {
