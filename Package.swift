@@ -30,7 +30,7 @@ let package = Package(
         // A JSON writer and a strict reader, without Foundation: the scan's JSON and the daemon's state file.
         .target(name: "JSON"),
         // Text and JSON renderings of a scan (the JSON schema of docs/json.md).
-        .target(name: "Report", dependencies: ["IOMMUSnapshot", "Reconcile", "JSON"]),
+        .target(name: "Report", dependencies: ["IOMMUSnapshot", "IOMMUModel", "Reconcile", "JSON"]),
         // Swift face of libsystemd.
         .target(name: "Systemd", dependencies: ["CSystemd"]),
         // The long-running service.
@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "IOMMUModelTests", dependencies: ["IOMMUModel", "IOMMUSnapshot", "TestSupport"]),
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "IOMMUModel", "IOMMUSnapshot", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUSnapshot", "TestSupport"]),
+        .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUModel", "IOMMUSnapshot", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconcile", "IOMMUSnapshot", "Systemd", "JSON", "TestSupport"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
     ],

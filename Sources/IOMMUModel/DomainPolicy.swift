@@ -66,9 +66,12 @@ public struct DomainPolicy: Sendable, Hashable {
     public var askedForIdentity: Bool { globalType == .identity }
 
     /// One sentence: "DMA-FQ (translated: distribution default …; lazy: …)".
-    public var summary: String {
-        if globalType == .identity { return "identity (passthrough from \(passthroughSource))" }
-        return "\(globalType.rawValue) (translated: \(passthroughSource); \(isStrict ? "strict" : "lazy"): \(strictSource))"
+    public var summary: String { "\(globalType.rawValue) (\(explanation))" }
+
+    /// What decided the type: "translated: …; lazy: …" or "passthrough from …".
+    public var explanation: String {
+        if globalType == .identity { return "passthrough from \(passthroughSource)" }
+        return "translated: \(passthroughSource); \(isStrict ? "strict" : "lazy"): \(strictSource)"
     }
 }
 

@@ -20,7 +20,7 @@ public struct ModelContext: Sendable {
     public let dmar: DMARTable?
     public let ivrs: IVRSTable?
     /// Firmware tables that exist but could not be decoded, with why.
-    public let firmwareProblems: [String]
+    public let firmwareProblems: [FirmwareProblem]
 
     public init(_ snapshot: Snapshot) {
         self.snapshot = snapshot
@@ -28,14 +28,18 @@ public struct ModelContext: Sendable {
         self.rules = rules
         self.policy = Model.policy(for: snapshot, rules: rules)
         self.topology = PCITopology(snapshot.pciDevices, quirks: ACSQuirks(release: rules.version, hasIVRS: snapshot.firmware.ivrs != nil))
-        var problems: [String] = []
+        var problems: [FirmwareProblem] = []
         var dmar: DMARTable?
         if let bytes = snapshot.firmware.dmar?.bytes {
-            do throws(ParseError) { dmar = try DMARTableParser.parse(bytes) } catch { problems.append("DMAR: \(error.reason)") }
+            do throws(ParseError) { dmar = try DMARTableParser.parse(bytes) } catch {
+                problems.append(FirmwareProblem(table: .dmar, reason: error.reason))
+            }
         }
         var ivrs: IVRSTable?
         if let bytes = snapshot.firmware.ivrs?.bytes {
-            do throws(ParseError) { ivrs = try IVRSTableParser.parse(bytes) } catch { problems.append("IVRS: \(error.reason)") }
+            do throws(ParseError) { ivrs = try IVRSTableParser.parse(bytes) } catch {
+                problems.append(FirmwareProblem(table: .ivrs, reason: error.reason))
+            }
         }
         self.dmar = dmar
         self.ivrs = ivrs
@@ -113,6 +117,17 @@ public struct ModelContext: Sendable {
         }
         return Prediction(context: self, groups: groups)
     }
+}
+
+/// An ACPI table that exists but could not be decoded.
+public struct FirmwareProblem: Sendable, Hashable {
+    public enum Table: String, Sendable, Hashable {
+        case dmar = "DMAR"
+        case ivrs = "IVRS"
+    }
+
+    public var table: Table
+    public var reason: String
 }
 
 /// One predicted group: members, how they came together, its type and its regions.

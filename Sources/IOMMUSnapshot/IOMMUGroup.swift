@@ -10,6 +10,9 @@ public struct IOMMUGroup: Sendable, Hashable {
     public var name: String?
     /// `devices/*`, sorted by name.
     public var members: [GroupMember]
+    /// False when `reserved_regions` could not be read or parsed (the error is in `Snapshot.errors`):
+    /// the empty `reservedRegions` then says nothing.
+    public var reservedRegionsReadable = true
 
     public init(id: Int, type: GroupTypeReading, reservedRegions: [ReservedRegion], name: String?, members: [GroupMember]) {
         self.id = id

@@ -206,10 +206,10 @@ public struct SnapshotReader {
         let type: GroupTypeReading =
             parsed(folder.readFile("type", limit: Self.attributeLimit), path: path + "/type", required: false, GroupTypeParser.parse)
             ?? .absent
-        let regions =
-            parsed(
-                folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: true,
-                ReservedRegionsParser.parse) ?? []
+        let parsedRegions = parsed(
+            folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: true,
+            ReservedRegionsParser.parse)
+        let regions = parsedRegions ?? []
         let groupName: Substring? = parsed(
             folder.readFile("name", limit: Self.attributeLimit), path: path + "/name", required: false, SysfsText.singleLine)
         var members: [GroupMember] = []
@@ -217,7 +217,9 @@ public struct SnapshotReader {
         guard let devicesFolder = required(folder.openFolder("devices"), path: devicesPath),
             let names = required(devicesFolder.list("."), path: devicesPath)
         else {
-            return IOMMUGroup(id: id, type: type, reservedRegions: regions, name: groupName.map(String.init), members: [])
+            var group = IOMMUGroup(id: id, type: type, reservedRegions: regions, name: groupName.map(String.init), members: [])
+            group.reservedRegionsReadable = parsedRegions != nil
+            return group
         }
         for memberName in names {
             let linkPath = devicesPath + "/" + memberName
@@ -232,7 +234,9 @@ public struct SnapshotReader {
             }
             members.append(GroupMember(name: memberName, bus: bus, path: memberPath))
         }
-        return IOMMUGroup(id: id, type: type, reservedRegions: regions, name: groupName.map(String.init), members: members)
+        var group = IOMMUGroup(id: id, type: type, reservedRegions: regions, name: groupName.map(String.init), members: members)
+        group.reservedRegionsReadable = parsedRegions != nil
+        return group
     }
 
     // MARK: plumbing

@@ -49,10 +49,11 @@ struct Check {
 
     mutating func checkFirmware() {
         for problem in context.firmwareProblems {
-            let table = String(problem.prefix { $0 != ":" })
             add(
-                Catalog.firmwareTableUnreadable, members: [], suffix: table, group: nil, slot: nil,
-                message: "the \(problem); reserved-region and alias predictions that depend on it may be incomplete")
+                Catalog.firmwareTableUnreadable, members: [], suffix: problem.table.rawValue, group: nil, slot: nil,
+                message:
+                    "the \(problem.table.rawValue): \(problem.reason); reserved-region and alias predictions that depend on it may be incomplete"
+            )
         }
     }
 
@@ -240,7 +241,7 @@ struct Check {
             Catalog.defaultTypeMismatch, severity: lessProtected || expected == .identity ? .warning : .notice, members: members,
             group: group.id, slot: members.first,
             message:
-                "\(groupName) is \(observed.rawValue) although \(ruleSummary(decision)) says \(expected.rawValue)\(decision.rule.isGlobalPolicy ? " (\(policy.summary.drop { $0 != "(" }.dropFirst().dropLast()))" : ""): \(who)",
+                "\(groupName) is \(observed.rawValue) although \(ruleSummary(decision)) says \(expected.rawValue)\(decision.rule.isGlobalPolicy ? " (\(policy.explanation))" : ""): \(who)",
             domainType: observed, expected: expected.rawValue, observed: observed.rawValue)
     }
 
@@ -254,7 +255,7 @@ struct Check {
     // MARK: reserved regions
 
     mutating func checkRegions(_ group: IOMMUGroup) {
-        if snapshot.errors.contains(where: { $0.path.hasSuffix("iommu_groups/\(group.id)/reserved_regions") }) { return }
+        guard group.reservedRegionsReadable else { return }
         let members = group.pciMembers
         let predicted = context.regions(for: members)
         let expectedLines = predicted.map(\.region.kernelLine)

@@ -13,14 +13,17 @@ public enum Reconciler {
         reconcile(snapshot, prediction: prediction).divergences
     }
 
-    /// Divergences, and what could not be checked for lack of data (never counted as either).
+    /// Divergences, what could not be checked for lack of data (never counted as either), and whether
+    /// the model says the IOMMU translates at all (for the words of a root without groups).
     public static func reconcile(_ snapshot: Snapshot, prediction: Prediction? = nil) -> (
-        divergences: [Divergence], unverified: [Unverified]
+        divergences: [Divergence], unverified: [Unverified], translation: TranslationState
     ) {
-        var check = Check(snapshot: snapshot, prediction: prediction ?? Model.predict(snapshot))
+        let prediction = prediction ?? Model.predict(snapshot)
+        var check = Check(snapshot: snapshot, prediction: prediction)
         check.run()
         let divergences = check.found.sorted { ($0.severity, $1.key) > ($1.severity, $0.key) }
-        return (divergences, check.unverified.sorted { ($0.group ?? -1, $0.question) < ($1.group ?? -1, $1.question) })
+        let unverified = check.unverified.sorted { ($0.group ?? -1, $0.question) < ($1.group ?? -1, $1.question) }
+        return (divergences, unverified, prediction.policy.translation)
     }
 
     /// Divergences that exist only as a change between two consecutive snapshots: a group released while

@@ -1,18 +1,23 @@
+import IOMMUModel
 import IOMMUSnapshot
 import Reconcile
 
 /// The `scan` text a person reads: a block per group, then divergences, then what could not be read.
 public enum ScanText {
-    public static func render(_ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified] = []) -> String {
-        TerminalText.lines(lines(snapshot, divergences: divergences, unverified: unverified))
+    public static func render(
+        _ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified] = [],
+        translation: TranslationState = .unknown("not derived")
+    ) -> String {
+        TerminalText.lines(lines(snapshot, divergences: divergences, unverified: unverified, translation: translation))
     }
 
     /// The output as lines, before `TerminalText` makes each one safe for a terminal.
-    static func lines(_ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified]) -> [String] {
+    static func lines(_ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified], translation: TranslationState) -> [String]
+    {
         var lines = header(snapshot)
         if snapshot.groups.isEmpty {
             lines.append("")
-            lines += WordWrap.lines(IOMMUAbsence.explanation(for: snapshot), width: 100)
+            lines += WordWrap.lines(IOMMUAbsence.explanation(for: snapshot, translation: translation), width: 100)
         } else {
             let devices = Dictionary(snapshot.pciDevices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
             let memberCount = snapshot.groups.reduce(0) { $0 + $1.members.count }

@@ -19,10 +19,11 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         let snapshot = try root.readSnapshot()
-        let (divergences, unverified) = Reconciler.reconcile(snapshot)
+        let (divergences, unverified, translation) = Reconciler.reconcile(snapshot)
         switch format {
         case .json: StandardStreams.write(ScanJSON.render(snapshot, divergences: divergences, unverified: unverified))
-        case .text: StandardStreams.write(ScanText.render(snapshot, divergences: divergences, unverified: unverified))
+        case .text:
+            StandardStreams.write(ScanText.render(snapshot, divergences: divergences, unverified: unverified, translation: translation))
         }
         if divergences.contains(where: { $0.severity >= failOn }) { throw ExitStatus.divergent }
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import IOMMUModel
 import IOMMUSnapshot
 import Reconcile
 import TestSupport
@@ -89,15 +90,24 @@ private let sample = Divergence(
 
     @Test func noGroupsExplainsWhetherFirmwareHasAnIOMMU() {
         var snapshot = Snapshot(hasIOMMUGroupsFolder: false)
-        #expect(IOMMUAbsence.explanation(for: snapshot).contains("declares no IOMMU"))
+        #expect(
+            IOMMUAbsence.explanation(for: snapshot, translation: Model.predict(snapshot).policy.translation).contains("declares no IOMMU"))
         snapshot.firmware.dmar = FirmwareTable(bytes: nil)
-        #expect(IOMMUAbsence.explanation(for: snapshot).contains("intel_iommu=on"))
+        #expect(IOMMUAbsence.explanation(for: snapshot, translation: Model.predict(snapshot).policy.translation).contains("intel_iommu=on"))
         snapshot.kernel.commandLine = KernelCommandLine("quiet intel_iommu=off")
-        #expect(IOMMUAbsence.explanation(for: snapshot).contains("says intel_iommu=off"))
+        #expect(
+            IOMMUAbsence.explanation(for: snapshot, translation: Model.predict(snapshot).policy.translation).contains(
+                "says intel_iommu=off"))
         snapshot.firmware = FirmwareTables(ivrs: FirmwareTable(bytes: nil))
         snapshot.kernel.commandLine = KernelCommandLine("amd_iommu=off")
-        #expect(IOMMUAbsence.explanation(for: snapshot).contains("says amd_iommu=off"))
+        #expect(
+            IOMMUAbsence.explanation(for: snapshot, translation: Model.predict(snapshot).policy.translation).contains("says amd_iommu=off"))
         #expect(ScanText.render(snapshot, divergences: []).contains("No IOMMU groups (sys/kernel/iommu_groups does not exist)"))
+        // `intel_iommu=off,on` leaves VT-d on (tokens apply left to right): the words follow the model.
+        snapshot.firmware = FirmwareTables(dmar: FirmwareTable(bytes: nil))
+        snapshot.kernel.commandLine = KernelCommandLine("intel_iommu=off,on")
+        #expect(
+            !IOMMUAbsence.explanation(for: snapshot, translation: Model.predict(snapshot).policy.translation).contains("says intel_iommu"))
     }
 }
 
