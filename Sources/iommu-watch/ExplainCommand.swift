@@ -10,9 +10,6 @@ struct Explain: ParsableCommand {
     @Argument(help: "A divergence name (shared-identity-domain) or its MESSAGE_ID.")
     var nameOrID: String
 
-    /// Accepted like every command's; the catalog does not depend on the machine.
-    @OptionGroup var root: RootOption
-
     func run() throws {
         guard let kind = Catalog.kind(named: nameOrID) else {
             StandardStreams.error("no divergence named or numbered \(nameOrID); known: \(Catalog.all.map(\.name).joined(separator: ", "))")

@@ -41,9 +41,25 @@ struct Simulate: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @Option(
+        name: .customLong("fail-on"),
+        help: "Lowest severity that, present after the change, makes the exit status 1: error, warning, notice or info.")
+    var failOn: Severity = .warning
+
+    /// Usage errors, those found only once the snapshot is read included (an unknown slot or group),
+    /// exit 64 with this command's usage, not the top-level one.
     func run() throws {
+        do {
+            try simulate()
+        } catch let error as ValidationError {
+            Self.exit(withError: error)
+        }
+    }
+
+    func simulate() throws {
         var overrides = try parseOverrides()
         let snapshot = try root.readSnapshot()
+        try Self.check(overrides, against: snapshot)
         if let appendCmdline {
             let base = cmdline ?? snapshot.kernel.commandLine?.raw ?? ""
             overrides.commandLine = base.isEmpty ? appendCmdline : base + " " + appendCmdline
@@ -53,9 +69,26 @@ struct Simulate: ParsableCommand {
         case .text: StandardStreams.write(SimulationReport.text(diff))
         case .json: StandardStreams.write(SimulationReport.json(diff) + [0x0a])
         }
+        let after = diff.appear + diff.changed.map(\.after) + diff.unchanged
+        if after.contains(where: { $0.severity >= failOn }) { throw ExitStatus.divergent }
+    }
+
+    /// Every slot and group named must exist in the snapshot: a typo must not pass for "nothing changes".
+    static func check(_ overrides: Overrides, against snapshot: Snapshot) throws {
+        let slots = Set(snapshot.pciDevices.map(\.address))
+        for slot in overrides.unplug + overrides.bind.map(\.slot) where !slots.contains(slot) {
+            throw ValidationError("\(slot) is not a PCI function of this root (\(slots.count) are)")
+        }
+        let groups = Set(snapshot.groups.map(\.id))
+        for write in overrides.setType where !groups.contains(write.group) {
+            throw ValidationError("--set-type: this root has no IOMMU group \(write.group)")
+        }
     }
 
     func parseOverrides() throws -> Overrides {
+        if let kernel, KernelVersion(release: kernel) == nil {
+            throw ValidationError("--kernel: \(kernel) is not a kernel release (6.12.0, 5.10.0-32-amd64)")
+        }
         var overrides = Overrides(commandLine: cmdline, kernelRelease: kernel)
         overrides.unplug = try unplug.map(Self.slot)
         overrides.bind = try bind.map { text in
