@@ -13,17 +13,17 @@ public enum Reconciler {
         reconcile(snapshot, prediction: prediction).divergences
     }
 
-    /// Divergences, what could not be checked for lack of data (never counted as either), and whether
-    /// the model says the IOMMU translates at all (for the words of a root without groups).
-    public static func reconcile(_ snapshot: Snapshot, prediction: Prediction? = nil) -> (
-        divergences: [Divergence], unverified: [Unverified], translation: TranslationState
-    ) {
+    /// Divergences, what could not be checked for lack of data (never counted as either), whether the
+    /// model says the IOMMU translates at all, and why each multi-device group is one.
+    public static func reconcile(_ snapshot: Snapshot, prediction: Prediction? = nil) -> Reconciliation {
         let prediction = prediction ?? Model.predict(snapshot)
         var check = Check(snapshot: snapshot, prediction: prediction)
         check.run()
         let divergences = check.found.sorted { ($0.severity, $1.key) > ($1.severity, $0.key) }
         let unverified = check.unverified.sorted { ($0.group ?? -1, $0.question) < ($1.group ?? -1, $1.question) }
-        return (divergences, unverified, prediction.policy.translation)
+        return Reconciliation(
+            divergences: divergences, unverified: unverified, translation: prediction.policy.translation,
+            reasons: reasons(in: snapshot, prediction: prediction))
     }
 
     /// Divergences that exist only as a change between two consecutive snapshots: a group released while

@@ -4,7 +4,13 @@ import Reconcile
 
 /// The `scan --format json` document (schema: docs/json.md). Field names and order are stable.
 public enum ScanJSON {
+    /// Divergences alone, as a reconciliation that found nothing else.
     public static func render(_ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified] = []) -> [UInt8] {
+        render(snapshot, Reconciliation(divergences: divergences, unverified: unverified))
+    }
+
+    public static func render(_ snapshot: Snapshot, _ found: Reconciliation) -> [UInt8] {
+        let (divergences, unverified) = (found.divergences, found.unverified)
         var json = JSONWriter(reservingCapacity: 1024 + snapshot.pciDevices.count * 320)
         let devices = Dictionary(snapshot.pciDevices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
         json.object { json in
@@ -48,6 +54,9 @@ public enum ScanJSON {
                                     json.field("removable", device?.removable?.rawValue)
                                 }
                             }
+                        }
+                        json.array("reasons") { json in
+                            for reason in found.reasons[group.id] ?? [] { json.value(reason) }
                         }
                     }
                 }

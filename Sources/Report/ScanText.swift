@@ -4,27 +4,29 @@ import Reconcile
 
 /// The `scan` text a person reads: a block per group, then divergences, then what could not be read.
 public enum ScanText {
-    public static func render(
-        _ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified] = [],
-        translation: TranslationState = .unknown("not derived")
-    ) -> String {
-        TerminalText.lines(lines(snapshot, divergences: divergences, unverified: unverified, translation: translation))
+    public static func render(_ snapshot: Snapshot, _ found: Reconciliation) -> String {
+        TerminalText.lines(lines(snapshot, found))
+    }
+
+    /// Divergences alone, as a reconciliation that found nothing else.
+    public static func render(_ snapshot: Snapshot, divergences: [Divergence]) -> String {
+        render(snapshot, Reconciliation(divergences: divergences))
     }
 
     /// The output as lines, before `TerminalText` makes each one safe for a terminal.
-    static func lines(_ snapshot: Snapshot, divergences: [Divergence], unverified: [Unverified], translation: TranslationState) -> [String]
-    {
+    static func lines(_ snapshot: Snapshot, _ found: Reconciliation) -> [String] {
+        let (divergences, unverified) = (found.divergences, found.unverified)
         var lines = header(snapshot)
         if snapshot.groups.isEmpty {
             lines.append("")
-            lines += WordWrap.lines(IOMMUAbsence.explanation(for: snapshot, translation: translation), width: 100)
+            lines += WordWrap.lines(IOMMUAbsence.explanation(for: snapshot, translation: found.translation), width: 100)
         } else {
             let devices = Dictionary(snapshot.pciDevices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
             let memberCount = snapshot.groups.reduce(0) { $0 + $1.members.count }
             lines.append("\(snapshot.groups.count) IOMMU groups, \(memberCount) devices")
             for group in snapshot.groups {
                 lines.append("")
-                lines += block(group, devices: devices)
+                lines += block(group, devices: devices, reasons: found.reasons[group.id] ?? [], kernel: snapshot.kernel.version)
             }
         }
         lines.append("")
@@ -74,9 +76,13 @@ public enum ScanText {
         return lines
     }
 
-    static func block(_ group: IOMMUGroup, devices: [PCIAddress: PCIDevice]) -> [String] {
+    static func block(_ group: IOMMUGroup, devices: [PCIAddress: PCIDevice], reasons: [String] = [], kernel: KernelVersion? = nil)
+        -> [String]
+    {
         var title = "Group \(group.id)"
         switch group.type {
+        case .absent where kernel.map { $0 >= KernelVersion(4, 15) } ?? false:
+            title += "  (no type file, although this kernel writes one: the root lacks it)"
         case .absent: title += "  (no type file: kernel older than 4.15)"
         case .value(let type, _): title += "  " + type.rawValue
         }
@@ -96,6 +102,7 @@ public enum ScanText {
             let className = device.classCode.map(PCIClassName.name(of:)) ?? "unknown class"
             lines.append("  \(member.name)  \(ids)  \(className.padded(to: 32)) \(device.driver ?? "(no driver)")")
         }
+        for reason in reasons { lines.append("  why: " + reason) }
         return lines
     }
 }

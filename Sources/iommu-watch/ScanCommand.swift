@@ -19,13 +19,12 @@ struct Scan: ParsableCommand {
 
     func run() throws {
         let snapshot = try root.readSnapshot()
-        let (divergences, unverified, translation) = Reconciler.reconcile(snapshot)
+        let found = Reconciler.reconcile(snapshot)
         switch format {
-        case .json: StandardStreams.write(ScanJSON.render(snapshot, divergences: divergences, unverified: unverified))
-        case .text:
-            StandardStreams.write(ScanText.render(snapshot, divergences: divergences, unverified: unverified, translation: translation))
+        case .json: StandardStreams.write(ScanJSON.render(snapshot, found))
+        case .text: StandardStreams.write(ScanText.render(snapshot, found))
         }
-        if divergences.contains(where: { $0.severity >= failOn }) { throw ExitStatus.divergent }
+        if found.divergences.contains(where: { $0.severity >= failOn }) { throw ExitStatus.divergent }
     }
 }
 

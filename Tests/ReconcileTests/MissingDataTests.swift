@@ -31,7 +31,8 @@ import Testing
     @Test(arguments: captures, [nil, 64])
     func aTreeWithoutConfigSpaceYieldsNoDivergenceOnlyUnverifiedGroups(_ name: String, keepBytes: Int?) throws {
         let snapshot = try Self.withoutConfig(name, keepBytes: keepBytes)
-        let (divergences, unverified, _) = Reconciler.reconcile(snapshot)
+        let found = Reconciler.reconcile(snapshot)
+        let (divergences, unverified) = (found.divergences, found.unverified)
         let membership = divergences.filter { ["group-membership-mismatch", "isolation-not-backed"].contains($0.kind.name) }
         #expect(membership.isEmpty, "\(name): \(membership.map(\.message))")
         #expect(!unverified.isEmpty, "\(name): multi-device groups cannot be checked without config space")

@@ -144,8 +144,10 @@ private let allCaptures = FixtureFiles.captures
         guard FileManager.default.fileExists(atPath: liveURL.path) else { return }
         let live = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: liveURL)) as? [String: Any])
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent(capture).path)
-        let replay = try #require(
+        var replay = try #require(
             try JSONSerialization.jsonObject(with: Data(ScanJSON.render(snapshot, divergences: []))) as? [String: Any])
+        // The live scans were taken before groups carried the model's `reasons`: compare what both have.
+        replay["groups"] = (replay["groups"] as? [[String: Any]])?.map { $0.filter { $0.key != "reasons" } }
         for field in ["kernel", "iommus", "groups"] {
             let same = NSDictionary(dictionary: [field: live[field] ?? NSNull()]).isEqual(to: [field: replay[field] ?? NSNull()])
             #expect(same, "\(capture): \(field) differs between the live scan and the snapshot")
