@@ -17,12 +17,43 @@ struct Scan: ParsableCommand {
     @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: error, warning, notice or info.")
     var failOn: Severity = .warning
 
+    @Option(help: ArgumentHelp("Show only this IOMMU group (repeatable), and only its divergences.", valueName: "N"))
+    var group: [Int] = []
+
+    @Option(help: ArgumentHelp("Show only the group holding this PCI function (00:1f.2 or 0000:00:1f.2; repeatable).", valueName: "slot"))
+    var slot: [String] = []
+
+    /// Usage errors, an unknown group or slot included, exit 64 with scan's usage.
     func run() throws {
+        do {
+            try scan()
+        } catch let error as ValidationError {
+            Self.exit(withError: error)
+        }
+    }
+
+    func scan() throws {
+        let slots = try slot.map(Simulate.slot)
         let snapshot = try root.readSnapshot()
-        let found = Reconciler.reconcile(snapshot)
+        var found = Reconciler.reconcile(snapshot)
+        var shown = snapshot
+        if !group.isEmpty || !slots.isEmpty {
+            let wanted = Set(group).union(snapshot.groups.filter { !Set($0.pciMembers).isDisjoint(with: slots) }.map(\.id))
+            for id in group where !snapshot.groups.contains(where: { $0.id == id }) {
+                throw ValidationError("this root has no IOMMU group \(id)")
+            }
+            for address in slots where !snapshot.pciDevices.contains(where: { $0.address == address }) {
+                throw ValidationError("\(address) is not a PCI function of this root")
+            }
+            shown.groups = snapshot.groups.filter { wanted.contains($0.id) }
+            found.divergences = found.divergences.filter { divergence in
+                divergence.group.map(wanted.contains) ?? false || divergence.slot.map(slots.contains) ?? false
+            }
+            found.unverified = found.unverified.filter { $0.group.map(wanted.contains) ?? false }
+        }
         switch format {
-        case .json: StandardStreams.write(ScanJSON.render(snapshot, found))
-        case .text: StandardStreams.write(ScanText.render(snapshot, found))
+        case .json: StandardStreams.write(ScanJSON.render(shown, found))
+        case .text: StandardStreams.write(ScanText.render(shown, found))
         }
         if found.divergences.contains(where: { $0.severity >= failOn }) { throw ExitStatus.divergent }
     }
