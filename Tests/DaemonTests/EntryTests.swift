@@ -8,7 +8,18 @@ import Testing
 @Suite struct EntryTests {
     let config = DaemonConfig()
 
-    @Test func appearedEntryCarriesEveryFieldOfProductSection4() throws {
+    /// A name from the root in a message: `journalctl` prints MESSAGE= to a terminal, so it is
+    /// escaped there; the structured field keeps the raw value for queries.
+    @Test func journalMessageEscapesControlCharactersAndFieldsKeepTheRawValue() {
+        let raw = "evil\u{1b}[2J\nFAKE"
+        let entry = LogEntry(priority: 4, message: "Cannot read \(raw).", fields: [JournalField("IOMMU_WATCH_PATH", raw)])
+        let message = entry.journalFields.first { $0.name == "MESSAGE" }?.value
+        #expect(message == "Cannot read evil\\x1b[2J\\nFAKE.")
+        #expect(entry.field("IOMMU_WATCH_PATH") == raw)
+        #expect(!entry.stderrLine.contains("\u{1b}") && !entry.stderrLine.contains("\n"))
+    }
+
+    @Test func appearedEntryCarriesEveryDocumentedField() throws {
         let entry = try #require(
             EntryRenderer.entry(for: .divergenceAppeared(divergence(key: "vfio:5")), kernel: "6.1.0-56-amd64", config: config))
         let names = Set(entry.journalFields.map(\.name))
