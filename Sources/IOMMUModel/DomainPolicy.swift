@@ -79,7 +79,7 @@ extension Model {
     /// The global policy from the build config (or the distribution default), the command line and
     /// the IOMMU units' registers. Cmdline parameters are applied in order, later ones win, as their
     /// `early_param` handlers do.
-    public static func policy(for snapshot: Snapshot, rules: KernelRules) -> DomainPolicy {
+    public static func policy(for snapshot: Snapshot, rules: KernelRules, dmar: DMARTable?) -> DomainPolicy {
         let config = snapshot.kernelConfig
         let distribution = distributionName(snapshot.kernel.versionLine)
         var passthrough = false
@@ -171,7 +171,7 @@ extension Model {
         var policy = DomainPolicy(
             globalType: type, passthroughSource: passthroughSource, isStrict: strict, strictSource: strictSource,
             disabledBy: disabledBy, intelGraphicsIdentityMap: graphicsIdentity, intelScalableMode: scalableMode)
-        policy.translation = translation(for: snapshot, family: family, distribution: distribution)
+        policy.translation = translation(for: snapshot, family: family, distribution: distribution, dmar: dmar)
         return policy
     }
 
@@ -179,7 +179,7 @@ extension Model {
     /// parameter and `intel_iommu=`/`amd_iommu=` are handled after every early one, so their place on
     /// the line does not matter; within `intel_iommu=` tokens apply left to right (`off,on` is on),
     /// and `off` also refuses the firmware's opt-in for the rest of the boot.
-    static func translation(for snapshot: Snapshot, family: String?, distribution: String) -> TranslationState {
+    static func translation(for snapshot: Snapshot, family: String?, distribution: String, dmar: DMARTable?) -> TranslationState {
         let parameters = snapshot.kernel.commandLine?.parameters ?? []
         let config = snapshot.kernelConfig
         func options(_ key: String) -> [(option: String, written: String)] {
@@ -218,9 +218,7 @@ extension Model {
             if let iommuOff { state = .off(.commandLine(iommuOff.written)) }
             // platform_optin_force_iommu(): firmware that asks for DMA protection of external-facing
             // ports turns VT-d on whatever iommu= says, unless intel_iommu=off refused it.
-            if state.isOff, !refusesOptIn, let bytes = snapshot.firmware.dmar?.bytes,
-                (try? DMARTableParser.parse(bytes))?.platformOptIn == true,
-                snapshot.pciDevices.contains(where: { $0.removable == .removable })
+            if state.isOff, !refusesOptIn, dmar?.platformOptIn == true, snapshot.pciDevices.contains(where: { $0.removable == .removable })
             {
                 state = .on(.firmware("the DMAR table's platform opt-in flag, with an external-facing port"))
             }

@@ -51,12 +51,11 @@ extension Model {
     /// in order, and each joins the first existing group its aliases, its non-isolating upstream
     /// bridges or its non-isolating slot siblings belong to, else starts a new one.
     static func predictGroups(_ covered: [PCIAddress], topology: PCITopology, aliases: [PCIAddress: [(PCIAddress, MergeCause)]])
-        -> (groups: [[PCIAddress]], merges: [Merge], guessed: Set<PCIAddress>)
+        -> (groups: [[PCIAddress]], merges: [Merge])
     {
         var groupOf: [PCIAddress: Int] = [:]
         var groups: [[PCIAddress]] = []
         var merges: [Merge] = []
-        var guessed = Set<PCIAddress>()
         let coveredSet = Set(covered)
         // Functions of each slot in probe order, so step 4 looks at its siblings, not at every device.
         var slotFunctions: [PCIAddress: [PCIAddress]] = [:]
@@ -71,14 +70,12 @@ extension Model {
                 guard found == nil, let group = groupOf[other] else { return }
                 found = (group, Merge(device: address, joined: other, cause: cause))
             }
-            if !topology.canSeeCapabilities(address) { guessed.insert(address) }
             // 1. The device's DMA aliases: itself, quirk/firmware aliases, then alias bridges.
             var aliasRoot = address
             for (alias, cause) in aliases[address, default: []] { consider(alias, cause) }
             for (bridge, hop) in topology.dmaAliasBridges(of: address) where found == nil {
                 aliasRoot = bridge
                 consider(bridge, .dmaAlias(bridge: bridge, hop: hop))
-                if !topology.canSeeCapabilities(bridge) { guessed.insert(address) }
             }
             // 2. Up from the alias root while the bridge above does not isolate.
             var candidate = aliasRoot
@@ -86,7 +83,6 @@ extension Model {
             while found == nil, let bridge = topology.bridge(above: candidate), steps < 256 {
                 steps += 1
                 let path = topology.acsPathEnabled(from: bridge)
-                if !topology.canSeeCapabilities(bridge) { guessed.insert(address) }
                 if path.enabled { break }
                 candidate = bridge
                 consider(bridge, .upstreamWithoutACS(port: bridge, why: path.why))
@@ -113,6 +109,6 @@ extension Model {
                 groups.append([address])
             }
         }
-        return (groups, merges, guessed)
+        return (groups, merges)
     }
 }

@@ -26,7 +26,6 @@ public struct ModelContext: Sendable {
         self.snapshot = snapshot
         let rules = KernelRules(snapshot.kernel.version)
         self.rules = rules
-        self.policy = Model.policy(for: snapshot, rules: rules)
         self.topology = PCITopology(snapshot.pciDevices, quirks: ACSQuirks(release: rules.version, hasIVRS: snapshot.firmware.ivrs != nil))
         var problems: [FirmwareProblem] = []
         var dmar: DMARTable?
@@ -42,6 +41,7 @@ public struct ModelContext: Sendable {
             }
         }
         self.dmar = dmar
+        self.policy = Model.policy(for: snapshot, rules: rules, dmar: dmar)
         self.ivrs = ivrs
         self.firmwareProblems = problems
     }
@@ -106,14 +106,12 @@ public struct ModelContext: Sendable {
     }
 
     func predict() -> Prediction {
-        let (partition, merges, guessed) = Model.predictGroups(coveredDevices, topology: topology, aliases: aliases)
+        let (partition, merges) = Model.predictGroups(coveredDevices, topology: topology, aliases: aliases)
         let mergesByDevice = Dictionary(grouping: merges, by: \.device)
         let groups = partition.map { members in
-            let memberSet = Set(members)
-            return PredictedGroup(
+            PredictedGroup(
                 members: members, merges: members.flatMap { mergesByDevice[$0, default: []] },
-                typeDecision: typeDecision(for: members), regions: regions(for: members),
-                isGuess: !memberSet.isDisjoint(with: guessed))
+                typeDecision: typeDecision(for: members), regions: regions(for: members))
         }
         return Prediction(context: self, groups: groups)
     }
@@ -136,8 +134,6 @@ public struct PredictedGroup: Sendable, Hashable {
     public var merges: [Merge]
     public var typeDecision: TypeDecision
     public var regions: [PredictedRegion]
-    /// Some member's config space was unreadable, so ACS and port types were guessed.
-    public var isGuess: Bool
 
     /// Stable name from the members: `0000:00:1f.0+0000:00:1f.2+0000:00:1f.3`.
     public var key: String { members.map(\.description).joined(separator: "+") }

@@ -39,3 +39,12 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
     case text
     case json
 }
+
+/// A PCI function named on the command line (`--slot`, `--unplug`, `--bind`).
+enum SlotArgument {
+    /// `00:1f.2` (PCI domain 0) or `0000:00:1f.2`.
+    static func parse(_ text: String) throws -> PCIAddress {
+        if let address = PCIAddress(text) ?? PCIAddress("0000:" + text) { return address }
+        throw ValidationError("\(text) is not a PCI address (0000:00:1f.2)")
+    }
+}

@@ -33,7 +33,7 @@ struct Scan: ParsableCommand {
     }
 
     func scan() throws {
-        let slots = try slot.map(Simulate.slot)
+        let slots = try slot.map(SlotArgument.parse)
         let snapshot = try root.readSnapshot()
         var found = Reconciler.reconcile(snapshot)
         var shown = snapshot

@@ -90,11 +90,11 @@ struct Simulate: ParsableCommand {
             throw ValidationError("--kernel: \(kernel) is not a kernel release (6.12.0, 5.10.0-32-amd64)")
         }
         var overrides = Overrides(commandLine: cmdline, kernelRelease: kernel)
-        overrides.unplug = try unplug.map(Self.slot)
+        overrides.unplug = try unplug.map(SlotArgument.parse)
         overrides.bind = try bind.map { text in
             let parts = text.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard parts.count == 2 else { throw ValidationError("--bind wants SLOT=DRIVER, got \(text)") }
-            return Overrides.Binding(slot: try Self.slot(String(parts[0])), driver: parts[1].isEmpty ? nil : String(parts[1]))
+            return Overrides.Binding(slot: try SlotArgument.parse(String(parts[0])), driver: parts[1].isEmpty ? nil : String(parts[1]))
         }
         overrides.setType = try setType.map { text in
             let parts = text.split(separator: "=", maxSplits: 1)
@@ -108,11 +108,5 @@ struct Simulate: ParsableCommand {
             return Overrides.TypeWrite(group: group, type: type)
         }
         return overrides
-    }
-
-    /// `00:1f.2` (PCI domain 0) or `0000:00:1f.2`.
-    static func slot(_ text: String) throws -> PCIAddress {
-        if let address = PCIAddress(text) ?? PCIAddress("0000:" + text) { return address }
-        throw ValidationError("\(text) is not a PCI address (0000:00:1f.2)")
     }
 }
