@@ -29,6 +29,13 @@ let fuzzTargets: [String: FuzzTarget] = [
     },
     "version": { bytes in _ = try? ProcVersionParser.parse(bytes) },
     "iomem": { bytes in _ = try? IOMemParser.parse(bytes) },
+    "interrupts": { bytes in
+        guard let table = try? ProcInterruptsParser.parse(bytes) else { return }
+        // Every accepted row names a chip that was in the text, as one word.
+        if table.lines.contains(where: { $0.chip.isEmpty || $0.chip.contains(" ") || $0.number < 0 }) {
+            fatalError("malformed row accepted")
+        }
+    },
     "kernel_config": { bytes in _ = try? KernelConfigParser.parse(bytes) },
     "config_gz": { bytes in
         // proc/config.gz: CLinux's one-shot zlib inflate into a bounded buffer, then the config parser,
@@ -45,6 +52,7 @@ let fuzzTargets: [String: FuzzTarget] = [
         _ = try? SysfsAttributeParser.removable(bytes)
         _ = try? SysfsAttributeParser.hexRegister(bytes)
         _ = try? SysfsAttributeParser.hexRegisters(bytes)
+        _ = try? SysfsAttributeParser.flag(bytes)
         _ = PCIAddress(String(decoding: bytes, as: UTF8.self))
         _ = KernelVersion(release: String(decoding: bytes, as: UTF8.self))
     },

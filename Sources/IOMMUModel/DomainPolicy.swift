@@ -34,6 +34,14 @@ public enum TranslationState: Sendable, Hashable, CustomStringConvertible {
 
     public var isOff: Bool { if case .off = self { true } else { false } }
 
+    /// What decided it, without the verdict.
+    public var reason: String {
+        switch self {
+        case .on(let source), .off(let source): source.description
+        case .unknown(let why): why
+        }
+    }
+
     public var description: String {
         switch self {
         case .on(let source): "on (\(source))"

@@ -119,6 +119,15 @@ public final class RootFileSystem {
             var status = stat()
             return fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0
         }
+
+        /// True when an entry `name` exists, of any type; nothing is opened. The recorder notes it
+        /// as a placeholder, so a copied tree says the same (`dev/iommu`, a character device, is
+        /// only ever asked whether it is there).
+        public func notesPresence(_ name: String) -> Bool {
+            guard contains(name) else { return false }
+            fileSystem.recorder?.placeholder(entryPath(name))
+            return true
+        }
     }
 
     // MARK: links as paths inside the root

@@ -67,6 +67,7 @@ public struct SnapshotReader {
         }
         snapshot.memory = parsed("proc/iomem", limit: Self.regionsLimit * 4, required: false, IOMemParser.parse) ?? PhysicalMemoryLayout()
         snapshot.firmware = FirmwareTables(dmar: readTable("DMAR"), ivrs: readTable("IVRS"))
+        snapshot.platform = readPlatform()
         snapshot.iommus = readIOMMUs()
         snapshot.pciDevices = readPCIDevices()
         let pciNames = Set(snapshot.pciDevices.map { $0.address.description })
@@ -102,6 +103,42 @@ public struct SnapshotReader {
             errors.append(error)
             return FirmwareTable(bytes: nil)
         }
+    }
+
+    // MARK: platform
+
+    /// Optional everywhere: a root without these files (a capture, a container) is simply silent.
+    private mutating func readPlatform() -> PlatformFacts {
+        var facts = PlatformFacts()
+        facts.interrupts = parsed("proc/interrupts", limit: RootFileSystem.bufferSize, required: false, ProcInterruptsParser.parse)
+        if let dev = value(fileSystem.openFolder("dev")) ?? nil {
+            facts.hasIOMMUFD = dev.notesPresence("iommu")
+            // Counted through `notesPresence`, so a copied tree holds as many placeholders.
+            if let devices = value(fileSystem.openFolder("dev/vfio/devices")) ?? nil, let names = value(devices.list(".")) ?? nil {
+                facts.vfioDeviceFiles = names.filter { devices.notesPresence($0) }.count
+            } else {
+                facts.vfioDeviceFiles = 0
+            }
+        }
+        if (value(fileSystem.list("sys/module")) ?? nil) != nil {
+            facts.vfioLoaded = (value(fileSystem.list("sys/module/vfio")) ?? nil) != nil
+        }
+        if facts.vfioLoaded == true {
+            facts.vfioNoIOMMUMode = parsed(
+                "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", limit: Self.attributeLimit, required: false,
+                SysfsAttributeParser.flag)
+        }
+        facts.vfioAllowUnsafeInterrupts = parsed(
+            "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", limit: Self.attributeLimit, required: false,
+            SysfsAttributeParser.flag)
+        let thunderbolt = "sys/bus/thunderbolt/devices"
+        for name in (value(fileSystem.list(thunderbolt)) ?? nil) ?? [] where name.hasPrefix("domain") {
+            let path = thunderbolt + "/" + name + "/iommu_dma_protection"
+            if let on = parsed(path, limit: Self.attributeLimit, required: false, SysfsAttributeParser.flag) {
+                facts.thunderboltDMAProtection[name] = on
+            }
+        }
+        return facts
     }
 
     // MARK: IOMMU units

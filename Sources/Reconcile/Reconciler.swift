@@ -23,7 +23,7 @@ public enum Reconciler {
         let unverified = check.unverified.sorted { ($0.group ?? -1, $0.question) < ($1.group ?? -1, $1.question) }
         return Reconciliation(
             divergences: divergences, unverified: unverified, translation: prediction.policy.translation,
-            reasons: reasons(in: snapshot, prediction: prediction))
+            reasons: reasons(in: snapshot, prediction: prediction), posture: Model.posture(of: snapshot, prediction: prediction))
     }
 
     /// Divergences that exist only as a change between two consecutive snapshots: a group released while

@@ -83,6 +83,7 @@ public enum ScanJSON {
                     }
                 }
             }
+            if let posture = found.posture { PostureReport.write(posture, into: &json) }
         }
         var bytes = json.bytes
         bytes.append(0x0a)

@@ -17,6 +17,7 @@ public enum ScanText {
     static func lines(_ snapshot: Snapshot, _ found: Reconciliation) -> [String] {
         let (divergences, unverified) = (found.divergences, found.unverified)
         var lines = header(snapshot)
+        if let posture = found.posture { lines += PostureReport.lines(posture) }
         if snapshot.groups.isEmpty {
             lines.append("")
             lines += WordWrap.lines(IOMMUAbsence.explanation(for: snapshot, translation: found.translation), width: 100)

@@ -308,6 +308,16 @@ def model_check(cfg, scan, mode):
     elif isinstance(expect, list):
         names = {d.get("name") for d in divs}
         problems += [f"expected divergence {n} missing" for n in expect if n not in names]
+    # The posture, read live in the guest: the mode it was booted into, and interrupt remapping known
+    # from its proc/interrupts (a live root always has one).
+    if not all(key in cfg for key in ("cmdline", "iommu", "line")):
+        return problems, ""
+    posture = scan.get("posture") or {}
+    want = matrix.expected_mode(cfg)
+    if posture.get("mode") != want:
+        problems.append(f"posture mode {posture.get('mode')!r}, booted as {want!r}: {posture.get('decidedBy')}")
+    if not (posture.get("interruptRemapping") or {}).get("known"):
+        problems.append(f"posture: interrupt remapping not known in a live guest: {posture.get('interruptRemapping')}")
     return problems, ""
 
 

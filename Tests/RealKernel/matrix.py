@@ -78,6 +78,20 @@ DEVICE_SETS = {"a": DEVICE_SET_A, "b": DEVICE_SET_B}
 KERNEL_LINES = ["5.10", "6.1", "6.12", "7"]
 
 
+def expected_mode(cfg):
+    """The posture mode a boot must report (scan's posture.mode), from how it was booted: the
+    command line it adds, and what QEMU's emulated unit does to the flush policy — Intel caching
+    mode forces strict, and AMD's NpCache turns the flush queue off from 5.15."""
+    variant, iommu = cfg["cmdline"], cfg["iommu"]
+    if variant == "off" and iommu != "amd":
+        return "off"
+    if variant in ("pt", "passthrough"):
+        return "passthrough"
+    if variant == "strict" or iommu == "intel-cm" or (iommu == "amd" and cfg["line"] != "5.10"):
+        return "translated-strict"
+    return "translated-lazy"
+
+
 def config(line, iommu, cmdline, memory, devset, expect="clean"):
     name = f"qemu-{line}-{iommu}-{cmdline}-{memory.lower()}-{devset}"
     base = [] if cmdline == "off" else IOMMUS[iommu]["base"]

@@ -53,13 +53,15 @@ private let sample = Divergence(
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
         var withError = snapshot
         withError.errors = [ReadError(path: "p", kind: .missing)]
-        let json = try JSONSerialization.jsonObject(
-            with: Data(
-                ScanJSON.render(
-                    withError, divergences: [sample],
-                    unverified: [
-                        Unverified(group: 7, members: [PCIAddress("0000:00:0d.0")!], question: "q", reason: "r", remedy: "m")
-                    ])))
+        var found = Reconciler.reconcile(withError)
+        found.divergences = [sample]
+        found.unverified = [Unverified(group: 7, members: [PCIAddress("0000:00:0d.0")!], question: "q", reason: "r", remedy: "m")]
+        // One of each optional list, so every field of the posture is printed.
+        found.posture?.noIOMMUGroups = [3]
+        found.posture?.thunderboltDMAProtection = ["domain0": true]
+        found.posture?.untrustedDevices = [PCIAddress("0000:05:00.0")!]
+        found.posture?.interruptRemapping = .known(true, evidence: "e")
+        let json = try JSONSerialization.jsonObject(with: Data(ScanJSON.render(withError, found)))
         #expect(fieldPaths(json) == documented)
     }
 
