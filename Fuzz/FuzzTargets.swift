@@ -29,6 +29,14 @@ let fuzzTargets: [String: FuzzTarget] = [
     },
     "version": { bytes in _ = try? ProcVersionParser.parse(bytes) },
     "iomem": { bytes in _ = try? IOMemParser.parse(bytes) },
+    "mountinfo": { bytes in
+        guard let mounts = try? MountInfoParser.parse(bytes) else { return }
+        if mounts.contains(where: { $0.type.contains(" ") }) { fatalError("a mount type with a space accepted") }
+    },
+    "route": { bytes in
+        guard let interfaces = try? RouteTableParser.defaultRouteInterfaces(bytes) else { return }
+        if Set(interfaces).count != interfaces.count { fatalError("an interface listed twice") }
+    },
     "interrupts": { bytes in
         guard let table = try? ProcInterruptsParser.parse(bytes) else { return }
         // Every accepted row names a chip that was in the text, as one word.

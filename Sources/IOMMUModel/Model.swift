@@ -53,7 +53,7 @@ public struct ModelContext: Sendable {
         return defaultFamily
     }
 
-    var defaultFamily: IOMMUDriverFamily? {
+    public var defaultFamily: IOMMUDriverFamily? {
         if let unit = snapshot.iommus.first { return unit.driver }
         if snapshot.firmware.dmar != nil { return .intel(capability: nil, extendedCapability: nil) }
         if snapshot.firmware.ivrs != nil { return .amd(capability: nil, features: nil) }

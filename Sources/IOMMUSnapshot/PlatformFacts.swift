@@ -18,6 +18,12 @@ public struct PlatformFacts: Sendable, Hashable {
     public var vfioAllowUnsafeInterrupts: Bool?
     /// `sys/bus/thunderbolt/devices/domainN/iommu_dma_protection`, by domain.
     public var thunderboltDMAProtection: [String: Bool]
+    /// The root filesystem's source (`/dev/nvme0n1p2`) and the PCI functions that hold its disk
+    /// (through `dm`/`md` slaves); nil when the root does not show them.
+    public var rootFilesystem: HostDependency?
+    /// Each default-route interface with the PCI functions under it (through bridge ports and bond
+    /// members); nil when the root has no `proc/net/route`.
+    public var defaultRoute: [HostDependency]?
 
     public init(
         interrupts: InterruptTable? = nil, hasIOMMUFD: Bool? = nil, vfioDeviceFiles: Int? = nil, vfioLoaded: Bool? = nil,
@@ -30,5 +36,17 @@ public struct PlatformFacts: Sendable, Hashable {
         self.vfioNoIOMMUMode = vfioNoIOMMUMode
         self.vfioAllowUnsafeInterrupts = vfioAllowUnsafeInterrupts
         self.thunderboltDMAProtection = thunderboltDMAProtection
+    }
+}
+
+/// Something the host itself runs on, and the PCI functions it would lose with them.
+public struct HostDependency: Sendable, Hashable {
+    /// `/dev/nvme0n1p2`, `eth0`.
+    public var name: String
+    public var devices: [PCIAddress]
+
+    public init(name: String, devices: [PCIAddress]) {
+        self.name = name
+        self.devices = devices
     }
 }

@@ -138,7 +138,54 @@ public struct SnapshotReader {
                 facts.thunderboltDMAProtection[name] = on
             }
         }
+        if let mounts = parsed("proc/self/mountinfo", limit: RootFileSystem.bufferSize, required: false, MountInfoParser.parse),
+            let root = mounts.last(where: { $0.mountPoint == "/" })
+        {
+            facts.rootFilesystem = HostDependency(
+                name: root.source, devices: blockDeviceFunctions("sys/dev/block/\(root.major):\(root.minor)", depth: 3))
+        }
+        if let interfaces = parsed(
+            "proc/net/route", limit: RootFileSystem.bufferSize, required: false, RouteTableParser.defaultRouteInterfaces)
+        {
+            facts.defaultRoute = interfaces.prefix(8).map { HostDependency(name: $0, devices: netInterfaceFunctions($0, depth: 3)) }
+        }
         return facts
+    }
+
+    /// The PCI function closest to a block device (the disk's controller), following `slaves`
+    /// of device-mapper and md devices down to their disks.
+    private mutating func blockDeviceFunctions(_ link: String, depth: Int) -> [PCIAddress] {
+        guard depth > 0, let path = resolvedLink(link) else { return [] }
+        if let controller = Self.lastPCIFunction(in: path) { return [controller] }
+        let slaves = (value(fileSystem.list(path + "/slaves")) ?? nil) ?? []
+        return Self.unique(slaves.prefix(16).flatMap { blockDeviceFunctions(path + "/slaves/" + $0, depth: depth - 1) })
+    }
+
+    /// The PCI functions under a network interface: its `device`, or those of its bridge ports
+    /// (`brif/`) and bond or team members (`lower_*`).
+    private mutating func netInterfaceFunctions(_ interface: String, depth: Int) -> [PCIAddress] {
+        guard depth > 0, !interface.contains("/"), interface != "..", let path = resolvedLink("sys/class/net/" + interface) else {
+            return []
+        }
+        if let device = resolvedLink(path + "/device"), let function = Self.lastPCIFunction(in: device) { return [function] }
+        var below = (value(fileSystem.list(path + "/brif")) ?? nil) ?? []
+        below += ((value(fileSystem.list(path)) ?? nil) ?? []).filter { $0.hasPrefix("lower_") }.map { String($0.dropFirst(6)) }
+        return Self.unique(below.prefix(16).flatMap { netInterfaceFunctions($0, depth: depth - 1) })
+    }
+
+    /// Where the link at `path` points, as a root-relative path; nil when absent or escaping.
+    private mutating func resolvedLink(_ path: String) -> String? {
+        guard let target = value(fileSystem.readLink(path)) ?? nil else { return nil }
+        return value(RootFileSystem.resolve(link: path, target: target))
+    }
+
+    static func lastPCIFunction(in path: String) -> PCIAddress? {
+        PathComponents.split(path).reversed().lazy.compactMap { $0.utf8.count >= 12 ? PCIAddress($0) : nil }.first
+    }
+
+    static func unique(_ addresses: [PCIAddress]) -> [PCIAddress] {
+        var seen: Set<PCIAddress> = []
+        return addresses.filter { seen.insert($0).inserted }
     }
 
     // MARK: IOMMU units
@@ -395,6 +442,10 @@ struct PCIAttribute: Sendable {
         // `removable` came with 5.12; older kernels simply lack it.
         PCIAttribute("removable", required: false) { device, bytes throws(ParseError) in
             device.removable = try SysfsAttributeParser.removable(bytes)
+        },
+        // Only VGA-class devices have it.
+        PCIAttribute("boot_vga", required: false) { device, bytes throws(ParseError) in
+            device.bootVGA = try SysfsAttributeParser.flag(bytes)
         },
         PCIAttribute("config", limit: SnapshotReader.configLimit) { device, bytes throws(ParseError) in
             device.config = try PCIConfigSpaceParser.parse(bytes)

@@ -300,7 +300,7 @@ struct Check {
         guard group.type.domainType == .identity, let top = snapshot.memory.topOfRAM else { return }
         for device in group.pciMembers.compactMap(snapshot.device) {
             // Bridges (pcieport) and stub drivers do no DMA of their own; VFIO devices DMA through the VFIO domain.
-            guard let driver = device.driver, !driver.hasPrefix("vfio"), !Self.vfioAllowedHostDrivers.contains(driver),
+            guard let driver = device.driver, !VFIOReadiness.isVFIO(driver), !VFIOReadiness.acceptedHostDrivers.contains(driver),
                 device.classCode.map({ $0 >> 16 != 0x06 }) ?? true, let bits = device.dmaMaskBits, bits < 64
             else { continue }
             let limit = (UInt64(1) << UInt64(bits)) - 1
@@ -319,15 +319,13 @@ struct Check {
 
     // MARK: VFIO
 
-    static let vfioAllowedHostDrivers: Set<String> = ["pcieport", "pci-stub"]
-
     mutating func checkVFIO(_ group: IOMMUGroup) {
         let devices = group.pciMembers.compactMap(snapshot.device)
-        let vfio = devices.filter { $0.driver?.hasPrefix("vfio") == true }
+        let vfio = devices.filter { ($0.driver.map(VFIOReadiness.isVFIO) ?? false) }
         guard !vfio.isEmpty else { return }
         let host = devices.filter { device in
             guard let driver = device.driver else { return false }
-            return !driver.hasPrefix("vfio") && !Self.vfioAllowedHostDrivers.contains(driver)
+            return !VFIOReadiness.isVFIO(driver) && !VFIOReadiness.acceptedHostDrivers.contains(driver)
         }
         if !host.isEmpty {
             add(

@@ -14,6 +14,8 @@ public struct Reconciliation: Sendable {
     public var reasons: [Int: [String]]
     /// Which mode the machine is in and what decided it; nil only where a caller built this by hand.
     public var posture: Posture?
+    /// Kernel group id → whether it can be handed to VFIO and what stands in the way.
+    public var vfio: [Int: VFIOReadiness] = [:]
 
     public init(
         divergences: [Divergence], unverified: [Unverified] = [], translation: TranslationState = .unknown("not derived"),

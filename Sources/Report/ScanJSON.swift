@@ -58,6 +58,7 @@ public enum ScanJSON {
                         json.array("reasons") { json in
                             for reason in found.reasons[group.id] ?? [] { json.value(reason) }
                         }
+                        if let readiness = found.vfio[group.id] { VFIOReadinessText.write(readiness, into: &json) }
                     }
                 }
             }

@@ -28,6 +28,7 @@ public enum ScanText {
             for group in snapshot.groups {
                 lines.append("")
                 lines += block(group, devices: devices, reasons: found.reasons[group.id] ?? [], kernel: snapshot.kernel.version)
+                if let readiness = found.vfio[group.id] { lines += VFIOReadinessText.lines(readiness) }
             }
         }
         lines.append("")

@@ -88,3 +88,73 @@ import Testing
         #expect(snapshot.platform.thunderboltDMAProtection.isEmpty)
     }
 }
+
+/// What the host runs on: the root filesystem's disk and the default route's NIC, through links the
+/// reader resolves inside the root.
+@Suite struct HostDependencyTests {
+    @Test func mountinfoFindsTheRootMountAndUnescapesPaths() throws {
+        let text = """
+            22 27 0:21 / /proc rw,relatime - proc proc rw
+            27 1 259:2 / / rw,relatime shared:1 - ext4 /dev/nvme0n1p2 rw
+            40 27 8:17 / /mnt/with\\040space rw - ext4 /dev/sdb1 rw
+
+            """
+        let mounts = try MountInfoParser.parse(Array(text.utf8))
+        #expect(mounts.map(\.mountPoint) == ["/proc", "/", "/mnt/with space"])
+        #expect(mounts[1].major == 259 && mounts[1].minor == 2 && mounts[1].source == "/dev/nvme0n1p2")
+    }
+
+    @Test(arguments: ["", "27 1 259:2 / /\n", "27 1 x:2 / / rw - ext4 /dev/a rw b c\n", "1 2 3:4 / / rw a b c d\n"])
+    func hostileMountinfoIsRefused(_ text: String) {
+        #expect(throws: ParseError.self) { try MountInfoParser.parse(Array(text.utf8)) }
+    }
+
+    @Test func theDefaultRouteIsTheUpRouteToZeroWithTheLowestMetric() throws {
+        let text = """
+            Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
+            wlan0\t00000000\t0101A8C0\t0003\t0\t0\t600\t00000000\t0\t0\t0
+            eth0\t00000000\t010200C0\t0003\t0\t0\t100\t00000000\t0\t0\t0
+            eth0\t000200C0\t00000000\t0001\t0\t0\t100\t00FFFFFF\t0\t0\t0
+            down0\t00000000\t010300C0\t0002\t0\t0\t1\t00000000\t0\t0\t0
+
+            """
+        #expect(try RouteTableParser.defaultRouteInterfaces(Array(text.utf8)) == ["eth0", "wlan0"])
+        #expect(throws: ParseError.self) { try RouteTableParser.defaultRouteInterfaces(Array("eth0 0 0\n".utf8)) }
+        #expect(throws: ParseError.self) {
+            try RouteTableParser.defaultRouteInterfaces(Array("Iface\tDestination\neth0\tzz\t0\t3\t0\t0\t0\t0\n".utf8))
+        }
+    }
+
+    @Test func theRootDiskAndTheRouteNICAreFoundThroughTheirLinks() throws {
+        let root = try ScratchRoot()
+        try root.write("proc/self/mountinfo", "27 1 8:2 / / rw - ext4 /dev/sda2 rw\n")
+        try root.link("sys/dev/block/8:2", to: "../../devices/pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda2")
+        // A device-mapper root: dm-0 over the same disk, found through its slaves.
+        try root.write(
+            "proc/net/route",
+            "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\tMTU\tWindow\tIRTT\nbr0\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+        )
+        try root.link("sys/class/net/br0", to: "../../devices/virtual/net/br0")
+        try root.link("sys/devices/virtual/net/br0/brif/eth0", to: "../../../../pci0000:00/0000:00:02.0/net/eth0/brport")
+        try root.link("sys/class/net/eth0", to: "../../devices/pci0000:00/0000:00:02.0/net/eth0")
+        try root.link("sys/devices/pci0000:00/0000:00:02.0/net/eth0/device", to: "../../../0000:00:02.0")
+        let facts = try root.read().platform
+        #expect(facts.rootFilesystem == HostDependency(name: "/dev/sda2", devices: [PCIAddress("0000:00:1f.2")!]))
+        #expect(facts.defaultRoute == [HostDependency(name: "br0", devices: [PCIAddress("0000:00:02.0")!])])
+
+        try root.write("proc/self/mountinfo", "27 1 254:0 / / rw - ext4 /dev/mapper/root rw\n")
+        try root.link("sys/dev/block/254:0", to: "../../devices/virtual/block/dm-0")
+        try root.link(
+            "sys/devices/virtual/block/dm-0/slaves/sda2",
+            to: "../../../../pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda2")
+        #expect(try root.read().platform.rootFilesystem?.devices == [PCIAddress("0000:00:1f.2")!])
+    }
+
+    @Test func aNameThatWouldLeaveTheFolderIsNotFollowed() throws {
+        let root = try ScratchRoot()
+        try root.write(
+            "proc/net/route",
+            "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\nlower_../../x\t00000000\t0\t0003\t0\t0\t0\t00000000\n")
+        #expect(try root.read().platform.defaultRoute == [HostDependency(name: "lower_../../x", devices: [])])
+    }
+}

@@ -61,6 +61,9 @@ private let sample = Divergence(
         found.posture?.thunderboltDMAProtection = ["domain0": true]
         found.posture?.untrustedDevices = [PCIAddress("0000:05:00.0")!]
         found.posture?.interruptRemapping = .known(true, evidence: "e")
+        let slot = PCIAddress("0000:00:1f.3")!
+        found.vfio[8]?.mustUnbind = [VFIOReadiness.Binding(device: slot, driver: "i801_smbus")]
+        found.vfio[8]?.mayStay = [VFIOReadiness.Binding(device: slot, driver: "pci-stub")]
         let json = try JSONSerialization.jsonObject(with: Data(ScanJSON.render(withError, found)))
         #expect(fieldPaths(json) == documented)
     }
