@@ -51,11 +51,27 @@ struct Scan: ParsableCommand {
             }
             found.unverified = found.unverified.filter { $0.group.map(wanted.contains) ?? false }
         }
+        let names = Self.names(for: shown, root: root.root)
         switch format {
-        case .json: StandardStreams.write(ScanJSON.render(shown, found))
-        case .text: StandardStreams.write(ScanText.render(shown, found))
+        case .json: StandardStreams.write(ScanJSON.render(shown, found, names: names))
+        case .text: StandardStreams.write(ScanText.render(shown, found, names: names))
         }
         if found.divergences.contains(where: { $0.severity >= failOn }) { throw ExitStatus.divergent }
+    }
+}
+
+extension Scan {
+    /// Names from the PCI ID database under the root, else on this host; ids only when there is none.
+    /// A database that exists but cannot be used is said on stderr, once.
+    static func names(for snapshot: Snapshot, root: String) -> PCINames? {
+        let wanted = Set(
+            snapshot.pciDevices.compactMap { device in
+                device.vendorID.flatMap { vendor in device.deviceID.map { PCIIDs(vendor: vendor, device: $0) } }
+            })
+        guard !wanted.isEmpty else { return nil }
+        let loaded = PCIIDDatabase.load(root: root, wanted: wanted)
+        for problem in loaded.problems { StandardStreams.error("PCI ID database not used: \(problem.path): \(problem.message)") }
+        return loaded.names
     }
 }
 
