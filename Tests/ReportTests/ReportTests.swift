@@ -175,3 +175,22 @@ private let allCaptures = FixtureFiles.captures
         #expect(iommuFunction.iommu == nil)
     }
 }
+
+/// Colour: only at a terminal that wants it, only on lines the renderer began.
+@Suite struct TerminalColourTests {
+    @Test func noColorAndDumbTerminalsAndPipesGetNone() {
+        #expect(TerminalColour.wanted(isTerminal: true, environment: ["TERM": "xterm-256color"]))
+        #expect(!TerminalColour.wanted(isTerminal: false, environment: [:]))
+        #expect(!TerminalColour.wanted(isTerminal: true, environment: ["NO_COLOR": "1"]))
+        #expect(TerminalColour.wanted(isTerminal: true, environment: ["NO_COLOR": ""]))
+        #expect(!TerminalColour.wanted(isTerminal: true, environment: ["TERM": "dumb"]))
+    }
+
+    @Test func severitiesAreColouredAndNothingElseIs() {
+        let text = "  warning isolation-not-backed: x\n  0000:00:1f.0  8086:2918  warning in a name\nwhy: warning\n"
+        let coloured = TerminalColour.apply(text)
+        #expect(coloured.hasPrefix("  \u{1b}[33mwarning\u{1b}[0m isolation-not-backed: x\n"))
+        #expect(coloured.hasSuffix("  0000:00:1f.0  8086:2918  warning in a name\nwhy: warning\n"))
+        #expect(TerminalColour.apply("interrupts:  NOT remapped (x)\n").contains("\u{1b}[1;31mNOT remapped\u{1b}[0m"))
+    }
+}
