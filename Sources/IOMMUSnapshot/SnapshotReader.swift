@@ -210,6 +210,10 @@ public struct SnapshotReader {
                             fileSystem.readFile(folder.path + "/amd-iommu/features", limit: Self.attributeLimit),
                             path: folder.path + "/amd-iommu/features", required: true, SysfsAttributeParser.hexRegisters)))
             }
+            // A tree without the attribute folder (a converted report; git keeps no empty folder):
+            // the drivers name their units `dmarN` (Intel) and `ivhdN` (AMD), and nothing else does.
+            if name.hasPrefix("dmar") { return IOMMUUnit(name: name, driver: .intel(capability: nil, extendedCapability: nil)) }
+            if name.hasPrefix("ivhd") { return IOMMUUnit(name: name, driver: .amd(capability: nil, features: nil)) }
             return IOMMUUnit(name: name, driver: .other)
         }
     }

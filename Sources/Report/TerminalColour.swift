@@ -22,7 +22,9 @@ public enum TerminalColour {
             var line = String(line)
             if let style = styles.first(where: { line.hasPrefix($0.prefix) }) {
                 line = "  " + style.code + style.word + reset + line.dropFirst(2 + style.word.count)
-            } else if line.hasPrefix("vfio: the host needs") || line.hasPrefix("  vfio: the host needs") || line.hasPrefix("  vfio: blocked") {
+            } else if line.hasPrefix("vfio: the host needs") || line.hasPrefix("  vfio: the host needs")
+                || line.hasPrefix("  vfio: blocked")
+            {
                 line = "\u{1b}[33m" + line + reset
             } else if ["interrupts:", "VFIO:", "external:", "IOMMU:", "mode:"].contains(where: { line.hasPrefix($0) }) {
                 for word in ["NOT remapped", "ENABLED", "ALLOWED", "NOT protected by the IOMMU"] {
