@@ -111,7 +111,8 @@ public struct SnapshotReader {
     private mutating func readPlatform() -> PlatformFacts {
         var facts = PlatformFacts()
         facts.interrupts = parsed("proc/interrupts", limit: RootFileSystem.bufferSize, required: false, ProcInterruptsParser.parse)
-        if let dev = value(fileSystem.openFolder("dev")) ?? nil {
+        // Listed (not just opened) so a copied tree has `dev/` too and says "absent", not "not known".
+        if let dev = value(fileSystem.openFolder("dev")) ?? nil, value(dev.list(".")) != nil {
             facts.hasIOMMUFD = dev.notesPresence("iommu")
             // Counted through `notesPresence`, so a copied tree holds as many placeholders.
             if let devices = value(fileSystem.openFolder("dev/vfio/devices")) ?? nil, let names = value(devices.list(".")) ?? nil {
