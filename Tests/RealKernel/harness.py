@@ -503,7 +503,7 @@ def check_capture(cfg, blobs, stats, result):
         for d in result["findings"]:
             counts[d["name"]] = counts.get(d["name"], 0) + 1
         result["summary"] = (f"{len(scan.get('groups', []))} groups {types_summary(scan)}; scan exit {rc}"
-                             + ("; divergences " + ",".join(f"{k}x{v}" for k, v in sorted(counts.items()))
+                             + ("; findings " + ",".join(f"{k}x{v}" for k, v in sorted(counts.items()))
                                 if counts else ""))
         return problems
     finally:
@@ -683,6 +683,9 @@ def main():
         configs += [c for c in matrix.ARM_MATRIX if c["name"] in matrix.ARM_CI]
     if args.only:
         configs = [c for c in configs if any(o in c["name"] for o in args.only)]
+    if not configs:
+        say("no configuration selected (--only, --arm, --no-x86)")
+        return 2
     # (line, arch) pairs, each with its own apt state and kernel cache
     wanted = sorted({(c["line"], c.get("arch", "amd64")) for c in configs},
                     key=lambda la: (kernels.ARCHES.index(la[1]), matrix.KERNEL_LINES.index(la[0])))
@@ -763,7 +766,7 @@ def main():
             say("model checks: not enforced (no scan reported any divergence yet; use --model-checks=on)")
 
     if args.capture:
-        if not args.only:  # a full regeneration drops captures of configurations no longer in the matrix
+        if not args.only and not args.no_x86:  # a full regeneration drops captures of configurations no longer in the matrix
             keep = {c["name"] for c in matrix.ARM_MATRIX}  # never dropped by a run that boots fewer
             for c in configs:
                 keep |= {c["name"], c["name"] + "-added"} | {f"{c['name']}-{t}" for t in TYPEWRITE_FIXTURE_STEPS}
