@@ -44,6 +44,8 @@ say "drivers loaded t=$(cut -d' ' -f1 /proc/uptime)"
 say "copying t=$(cut -d' ' -f1 /proc/uptime)"
 # 2. the files the reader reads (SnapshotReader), as `iommu-watch snapshot` would copy them
 for f in proc/cmdline proc/version proc/iomem proc/interrupts proc/meminfo proc/modules; do copy $f; done
+# the groups folder even when empty (7.2 under virtio-iommu: "exists, empty" is not "absent")
+[ -d /sys/kernel/iommu_groups ] && mkdir -p $C/sys/kernel/iommu_groups
 for g in /sys/kernel/iommu_groups/*; do
     [ -d "$g" ] || continue
     r=${g#/}
