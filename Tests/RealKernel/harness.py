@@ -619,6 +619,10 @@ def write_fixture(name, cfg, kernel, result, step, qemu_version, extra=None):
             "capturedBy": "Tests/RealKernel/guest/capture.sh (busybox; no arm64 iommu-watch): the host scanned it",
             "busyboxStatic": result.get("busybox"),
             "hostScanFindings": result.get("findings", []),
+            # git keeps no empty folder: these existed, empty, in the guest (7.2 under virtio-iommu:
+            # sys/kernel/iommu_groups); a test that needs "exists but empty" recreates them
+            "emptyFolders": sorted(os.path.relpath(d, dest) for d, dirs, files in os.walk(dest)
+                                   if not dirs and not files),
         })
     if extra:
         manifest.update(extra)

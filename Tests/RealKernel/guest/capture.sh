@@ -99,9 +99,11 @@ for l in /sys/bus/platform/devices/* /sys/bus/virtio/devices/*; do
     r=$(real "${l#/}")
     for f in driver iommu_group iommu of_node firmware_node modalias device; do copy "$r/$f"; done
 done
-mkdir -p $C/sys/firmware/acpi/tables
-ls /sys/firmware/acpi/tables 2>/dev/null > $C/sys/firmware/acpi/tables.list
-for t in IORT VIOT DMAR IVRS MCFG; do copy sys/firmware/acpi/tables/$t; done
+if [ -d /sys/firmware/acpi/tables ]; then  # ACPI boots only: a DT boot has no sys/firmware/acpi
+    mkdir -p $C/sys/firmware/acpi/tables
+    ls /sys/firmware/acpi/tables > $C/sys/firmware/acpi/tables.list
+    for t in IORT VIOT DMAR IVRS MCFG; do copy sys/firmware/acpi/tables/$t; done
+fi
 if [ -d /sys/firmware/devicetree/base ]; then
     mkdir -p $C/sys/firmware/devicetree
     cp -a /sys/firmware/devicetree/base $C/sys/firmware/devicetree/base 2>>$LOG
