@@ -164,6 +164,23 @@ private let allCaptures = FixtureFiles.captures
         }
     }
 
+    /// The ARM64 column (issue #12): what the reader must already do on SMMUv3 and virtio-iommu trees —
+    /// read them without errors, every group of the tree with its type and members.
+    @Test(arguments: FixtureFiles.armCaptures)
+    func armCaptureReadsEveryGroup(_ capture: String) throws {
+        let root = fixtures.appendingPathComponent(capture)
+        let snapshot = try SnapshotReader.read(root: root.path)
+        #expect(snapshot.errors == [], "\(capture): \(snapshot.errors.map { "\($0.path): \($0.message)" })")
+        let groups = root.appendingPathComponent("sys/kernel/iommu_groups")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: groups.path)) ?? []
+        #expect(Set(snapshot.groups.map { String($0.id) }) == Set(names), "\(capture)")
+        for group in snapshot.groups {
+            let members = try FileManager.default.contentsOfDirectory(
+                atPath: groups.appendingPathComponent("\(group.id)/devices").path)
+            #expect(Set(group.members.map(\.name)) == Set(members), "\(capture): group \(group.id)")
+        }
+    }
+
     @Test func amdIOMMUFunctionHoldsItsUnitAsAFolderNotALink() throws {
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("qemu-6.12-amd-default-2g-b").path)
         #expect(snapshot.errors == [])
