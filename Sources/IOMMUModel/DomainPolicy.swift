@@ -105,11 +105,17 @@ extension Model {
             passthroughSource = .distributionDefault("\(distribution)'s default build")
         }
         // 5.15+: CONFIG_IOMMU_DEFAULT_DMA_STRICT / _LAZY; before, x86 drivers defaulted to lazy.
+        let arm64 = isARM64(snapshot)
         var strict = false
         var strictSource: PolicySource
         if let strictConfig = config?.isEnabled("CONFIG_IOMMU_DEFAULT_DMA_STRICT"), rules.hasFlushQueueType {
             strict = strictConfig
             strictSource = .buildConfig(strictConfig ? "CONFIG_IOMMU_DEFAULT_DMA_STRICT=y" : "CONFIG_IOMMU_DEFAULT_DMA_LAZY=y")
+        } else if arm64 {
+            // drivers/iommu/Kconfig: IOMMU_DEFAULT_DMA_LAZY is the default only on x86 (and IA-64, s390);
+            // before 5.15 the core's iommu_dma_strict was true and only x86 drivers asked for lazy.
+            strict = true
+            strictSource = .distributionDefault("the arm64 build's default, CONFIG_IOMMU_DEFAULT_DMA_STRICT (only x86 defaults to lazy)")
         } else {
             strictSource = .distributionDefault("\(distribution)'s default build")
         }
@@ -134,8 +140,9 @@ extension Model {
                     strict = value
                     strictSource = .commandLine(written)
                 }
-            case "iommu":
-                // arch/x86/kernel/pci-dma.c iommu_setup(): `pt`, `nopt`, `off` among others.
+            case "iommu" where !arm64:
+                // arch/x86/kernel/pci-dma.c iommu_setup(): `pt`, `nopt`, `off` among others; arm64 has no
+                // `iommu=` parameter at all.
                 for option in options {
                     if option == "pt", rules.x86IOMMUParameterSetsDefault {
                         passthrough = true
@@ -250,6 +257,20 @@ extension Model {
             if let off = options("amd_iommu").last(where: { $0.option == "off" }) { return .off(.commandLine(off.written)) }
             if let iommuOff { return .off(.commandLine(iommuOff.written)) }
             return .on(.firmware("the IVRS table: the AMD driver is on whenever one exists (amd_iommu=on is no option)"))
+        case "arm-smmu-v3", "arm-smmu", "virtio-iommu":
+            // Arm SMMUs and virtio-iommu have no on/off switch of their own: the driver comes up for
+            // every unit the firmware describes (IORT, VIOT, the device tree).
+            let firmware = snapshot.firmware
+            let ownTable =
+                family == "virtio-iommu"
+                ? (firmware.viot != nil ? "an ACPI VIOT table" : nil) : (firmware.iort != nil ? "an ACPI IORT table" : nil)
+            let deviceTree = firmware.deviceTreeIOMMUUsers.isEmpty ? nil : "the device tree's iommu-map"
+            let declared = ownTable ?? deviceTree ?? "its registered IOMMU unit"
+            return .on(.firmware("\(declared): the \(family ?? "") driver comes up for every unit the firmware describes"))
+        case nil where !snapshot.firmware.declarations.isEmpty:
+            return .unknown(
+                "the firmware declares an IOMMU (\(snapshot.firmware.declarations.joined(separator: ", "))) but no unit is registered: its driver may not be loaded or built"
+            )
         case nil:
             return .off(.firmware("no ACPI DMAR or IVRS table declares an IOMMU"))
         default:
@@ -300,6 +321,18 @@ extension Model {
         case "1", "y", "t": return true
         case "0", "n", "f": return false
         default: return nil
+        }
+    }
+
+    /// An arm64 kernel: Debian's `-arm64` flavour, an `aarch64` compiler in `proc/version`, or an Arm
+    /// SMMU unit.
+    static func isARM64(_ snapshot: Snapshot) -> Bool {
+        if snapshot.kernel.release?.hasSuffix("-arm64") == true || snapshot.kernel.versionLine?.contains("aarch64") == true { return true }
+        return snapshot.iommus.contains { unit in
+            switch unit.driver {
+            case .armSMMUv3, .armSMMU: true
+            default: false
+            }
         }
     }
 

@@ -120,6 +120,12 @@ public struct KernelRules: Sendable, Hashable {
         atLeast(6, 13) ? .staticGlobal(name: "identity_domain") : .perGroup
     }
 
+    /// SMMUv3's identity domain became one static `arm_smmu_identity_domain` in 6.9 (12dacfb5b938,
+    /// Jason Gunthorpe's "Update SMMUv3 to the modern iommu API (part 1)"); before, one per group.
+    public var smmuV3IdentityDomain: IdentityDomainObject {
+        atLeast(6, 9) ? .staticGlobal(name: "arm_smmu_identity_domain") : .perGroup
+    }
+
     /// Who refuses to give a group with a `direct` region to VFIO (docs/kernel-rules.md#v1).
     /// ≤6.5 only Intel, for RMRR-locked devices; 6.6+ the core for any `direct` region
     /// (a48ce36e2786 "iommu: Prevent RESV_DIRECT devices from blocking domains").

@@ -166,7 +166,8 @@ public struct Prediction: Sendable {
             switch family {
             case .intel: object = rules.intelIdentityDomain
             case .amd: object = rules.amdIdentityDomain
-            case .other: object = .perGroup
+            case .armSMMUv3: object = rules.smmuV3IdentityDomain
+            case .armSMMU, .virtio, .other: object = .perGroup
             }
             if byFamily[family.name] == nil { order.append(family.name) }
             byFamily[family.name, default: (object, [])].1.append(members)

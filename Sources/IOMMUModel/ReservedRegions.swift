@@ -12,6 +12,8 @@ public enum RegionSource: Sendable, Hashable, CustomStringConvertible {
     case rmrr(device: PCIAddress, base: UInt64, limit: UInt64)
     /// An IVRS IVMD (unity map or exclusion range) covering the device's requester id.
     case ivmd(device: PCIAddress, start: UInt64, exclusion: Bool)
+    /// Arm SMMU's software MSI window `MSI_IOVA_BASE`, `MSI_IOVA_LENGTH` (`arm_smmu_get_resv_regions()`).
+    case armSoftwareMSIWindow
 
     public var description: String {
         switch self {
@@ -21,6 +23,7 @@ public enum RegionSource: Sendable, Hashable, CustomStringConvertible {
         case .rmrr(let device, let base, let limit): "RMRR \(ReservedRegion.format(base))–\(ReservedRegion.format(limit)) for \(device)"
         case .ivmd(let device, let start, let exclusion):
             "IVMD \(exclusion ? "exclusion range" : "unity map") at \(ReservedRegion.format(start)) for \(device)"
+        case .armSoftwareMSIWindow: "Arm SMMU software MSI window"
         }
     }
 }
@@ -34,6 +37,15 @@ public struct PredictedRegion: Sendable, Hashable {
 extension ModelContext {
     static let msiWindow = (start: UInt64(0xfee0_0000), end: UInt64(0xfeef_ffff))
     static let hyperTransport = (start: UInt64(0xfd_0000_0000), end: UInt64(0xff_ffff_ffff))
+    /// `MSI_IOVA_BASE` 0x8000000, `MSI_IOVA_LENGTH` 0x100000 (drivers/iommu/arm/arm-smmu*/).
+    static let armMSIWindow = (start: UInt64(0x0800_0000), end: UInt64(0x080f_ffff))
+
+    /// Whether the model can predict this device's regions: virtio-iommu's come from the device
+    /// itself (its probe request, `viommu_get_resv_regions()`), which sysfs does not show.
+    public func regionsPredictable(for address: PCIAddress) -> Bool {
+        if case .virtio? = unitFamily(of: address) { return false }
+        return true
+    }
 
     /// EFR2 bit 11 (`FEATURE_HT_RANGE_IGNORE`, `check_feature2()`); `amd-iommu/features` prints
     /// `efr:efr2` on the releases that honour it. Unreadable features: the hole stays, as before 6.16.
@@ -82,7 +94,12 @@ extension ModelContext {
                 result.append(
                     (ReservedRegion(start: Self.hyperTransport.start, end: Self.hyperTransport.end, type: .reserved), .hyperTransportHole))
             }
-        case .other, nil:
+        case .armSMMUv3, .armSMMU:
+            // arm_smmu_get_resv_regions(): the software MSI window, then iommu_dma_get_resv_regions()
+            // (IORT RMR nodes under ACPI, `iommu-addresses` in a device tree from 6.3; not modelled:
+            // neither is in sysfs but as the result).
+            result.append((ReservedRegion(start: Self.armMSIWindow.start, end: Self.armMSIWindow.end, type: .msi), .armSoftwareMSIWindow))
+        case .virtio, .other, nil:
             break
         }
         return result

@@ -87,6 +87,12 @@ public enum IOMMUDriverFamily: Sendable, Hashable {
     /// them, colon-separated from 6.x (`0:29d3` on 6.1, `29d3:0` on 6.12: the order changed);
     /// nil where unreadable.
     case amd(capability: UInt64?, features: [UInt64]?)
+    /// Arm SMMUv3 (`smmu3.0x…`); it shows no register files.
+    case armSMMUv3
+    /// Arm SMMU v1/v2 (`smmu.0x…`).
+    case armSMMU
+    /// virtio-iommu, a paravirtual IOMMU named after its PCI function or platform device.
+    case virtio
     case other
 
     /// `intel-iommu`, `amd-iommu` or `other` — the attribute folder's name.
@@ -94,6 +100,9 @@ public enum IOMMUDriverFamily: Sendable, Hashable {
         switch self {
         case .intel: "intel-iommu"
         case .amd: "amd-iommu"
+        case .armSMMUv3: "arm-smmu-v3"
+        case .armSMMU: "arm-smmu"
+        case .virtio: "virtio-iommu"
         case .other: "other"
         }
     }
@@ -105,10 +114,33 @@ public struct FirmwareTables: Sendable, Hashable {
     public var dmar: FirmwareTable?
     /// AMD's I/O Virtualization Reporting Structure.
     public var ivrs: FirmwareTable?
+    /// Arm's IO Remapping Table (SMMUv2/v3 and their ID mappings).
+    public var iort: FirmwareTable?
+    /// The Virtual I/O Translation table (virtio-iommu).
+    public var viot: FirmwareTable?
+    /// Device-tree nodes under `sys/firmware/devicetree/base` that route DMA through an IOMMU
+    /// (`iommu-map` or `iommus`), by node name; empty without a device tree.
+    public var deviceTreeIOMMUUsers: [String] = []
 
-    public init(dmar: FirmwareTable? = nil, ivrs: FirmwareTable? = nil) {
+    public init(dmar: FirmwareTable? = nil, ivrs: FirmwareTable? = nil, iort: FirmwareTable? = nil, viot: FirmwareTable? = nil) {
         self.dmar = dmar
         self.ivrs = ivrs
+        self.iort = iort
+        self.viot = viot
+    }
+
+    /// What declares an IOMMU, in words (`an ACPI DMAR table`, `the device tree's iommu-map`); empty
+    /// when nothing does.
+    public var declarations: [String] {
+        var found: [String] = []
+        if dmar != nil { found.append("an ACPI DMAR table (Intel VT-d)") }
+        if ivrs != nil { found.append("an ACPI IVRS table (AMD-Vi)") }
+        if iort != nil { found.append("an ACPI IORT table (Arm SMMU)") }
+        if viot != nil { found.append("an ACPI VIOT table (virtio-iommu)") }
+        if !deviceTreeIOMMUUsers.isEmpty {
+            found.append("the device tree (\(deviceTreeIOMMUUsers.prefix(3).joined(separator: ", ")) route DMA through an IOMMU)")
+        }
+        return found
     }
 }
 

@@ -66,7 +66,9 @@ public struct SnapshotReader {
             }
         }
         snapshot.memory = parsed("proc/iomem", limit: Self.regionsLimit * 4, required: false, IOMemParser.parse) ?? PhysicalMemoryLayout()
-        snapshot.firmware = FirmwareTables(dmar: readTable("DMAR"), ivrs: readTable("IVRS"))
+        snapshot.firmware = FirmwareTables(
+            dmar: readTable("DMAR"), ivrs: readTable("IVRS"), iort: readTable("IORT"), viot: readTable("VIOT"))
+        snapshot.firmware.deviceTreeIOMMUUsers = readDeviceTreeIOMMUUsers()
         snapshot.platform = readPlatform()
         snapshot.iommus = readIOMMUs()
         snapshot.pciDevices = readPCIDevices()
@@ -189,12 +191,35 @@ public struct SnapshotReader {
         return addresses.filter { seen.insert($0).inserted }
     }
 
+    /// Top-level device-tree nodes (and their children: `pcie@…`, `soc/…`) that carry `iommu-map` or
+    /// `iommus`. Presence only; the property values are not decoded. At most 512 nodes are looked at.
+    private mutating func readDeviceTreeIOMMUUsers() -> [String] {
+        let base = "sys/firmware/devicetree/base"
+        guard let folder = value(fileSystem.openFolder(base)) ?? nil, let nodes = value(folder.list(".")) ?? nil else { return [] }
+        var users: [String] = []
+        var looked = 0
+        for node in nodes where folder.containsFolder(node) {
+            guard looked < 512, let child = value(folder.openFolder(node)) ?? nil else { break }
+            looked += 1
+            if child.notesPresence("iommu-map") || child.notesPresence("iommus") { users.append(node) }
+            for grandchild in (value(child.list(".")) ?? nil) ?? [] where looked < 512 && child.containsFolder(grandchild) {
+                looked += 1
+                guard let inner = value(child.openFolder(grandchild)) ?? nil else { continue }
+                if inner.notesPresence("iommu-map") || inner.notesPresence("iommus") { users.append(node + "/" + grandchild) }
+            }
+        }
+        return users
+    }
+
     // MARK: IOMMU units
 
     private mutating func readIOMMUs() -> [IOMMUUnit] {
         guard let names = value(fileSystem.list(Self.iommuClassFolder)) ?? nil else { return [] }
         return names.compactMap { name -> IOMMUUnit? in
             guard let folder = followLink(Self.iommuClassFolder + "/" + name) else { return nil }
+            // Listed so a copied tree holds the unit's folder even where no file in it is read (Arm
+            // SMMU and virtio-iommu units show no register files): the link then resolves on replay.
+            _ = value(folder.list("."))
             if folder.contains("intel-iommu") {
                 return IOMMUUnit(
                     name: name,
@@ -213,6 +238,12 @@ public struct SnapshotReader {
             }
             // A tree without the attribute folder (a converted report; git keeps no empty folder):
             // the drivers name their units `dmarN` (Intel) and `ivhdN` (AMD), and nothing else does.
+            // Arm's drivers name units after the SMMU's address; virtio-iommu's sits below its virtio device.
+            if name.hasPrefix("smmu3.") { return IOMMUUnit(name: name, driver: .armSMMUv3) }
+            if name.hasPrefix("smmu.") { return IOMMUUnit(name: name, driver: .armSMMU) }
+            if PathComponents.split(folder.path).contains(where: { $0.hasPrefix("virtio") && $0.dropFirst(6).allSatisfy(\.isNumber) }) {
+                return IOMMUUnit(name: name, driver: .virtio)
+            }
             if name.hasPrefix("dmar") { return IOMMUUnit(name: name, driver: .intel(capability: nil, extendedCapability: nil)) }
             if name.hasPrefix("ivhd") { return IOMMUUnit(name: name, driver: .amd(capability: nil, features: nil)) }
             return IOMMUUnit(name: name, driver: .other)

@@ -185,15 +185,36 @@ public enum Catalog {
         name: "iommu-disabled", messageID: "77c8f2e6b300454aa3162ed6f4eb6919", defaultSeverity: .warning,
         title: "Firmware declares an IOMMU but no IOMMU groups exist",
         explanation: """
-            The ACPI tables include a DMAR (Intel VT-d) or IVRS (AMD-Vi) table, so the platform has an IOMMU, but \
-            the kernel created no IOMMU groups. Every device does DMA to physical addresses unchecked, and VFIO \
-            device assignment is impossible. Typical causes: intel_iommu=off, amd_iommu=off or iommu=off on the \
-            command line, a kernel built without CONFIG_INTEL_IOMMU_DEFAULT_ON booted without intel_iommu=on, or \
-            a driver that failed to initialise.
+            The firmware describes an IOMMU — an ACPI DMAR (Intel VT-d), IVRS (AMD-Vi), IORT (Arm SMMU) or VIOT \
+            (virtio-iommu) table, or a device tree whose nodes route DMA through one — but the kernel created no \
+            IOMMU groups. Every device does DMA to physical addresses unchecked, and VFIO device assignment is \
+            impossible. Typical causes: intel_iommu=off, amd_iommu=off or iommu=off on the command line, a kernel \
+            built without CONFIG_INTEL_IOMMU_DEFAULT_ON booted without intel_iommu=on, an IOMMU driver that is not \
+            loaded, or one that registered its unit and then attached no device (seen with virtio-iommu on 7.x: \
+            the groups appear and vanish, and the drivers bind untranslated after their deferred-probe timeout).
             """,
         remedy: """
             Remove the disabling parameter, or add intel_iommu=on (Intel) and check the kernel log for DMAR / \
-            AMD-Vi errors. On AMD check that IOMMU is enabled in firmware setup.
+            AMD-Vi / arm-smmu / virtio_iommu errors and "deferred probe timeout" lines. On AMD check that IOMMU is \
+            enabled in firmware setup; with a module-built driver (virtio_iommu) check that it is in the initramfs.
+            """)
+
+    public static let deviceWithoutGroup = DivergenceKind(
+        name: "device-without-group", messageID: "fccb20be3206476d85bf8de6089ee1c3", defaultSeverity: .warning,
+        title: "A device the firmware puts behind an IOMMU is driven without an IOMMU group",
+        explanation: """
+            The firmware routes this PCI function's DMA through an IOMMU (the IORT's or device tree's ID \
+            mapping, or VIOT), other devices have IOMMU groups, and a driver is bound to it — but it has no \
+            IOMMU group. Its DMA is either untranslated or, where the IOMMU blocks unknown streams, broken. \
+            The usual cause on Arm SMMUv3: two devices behind a PCIe-to-PCI bridge share one requester ID and \
+            so one StreamID; the SMMU accepts the first and refuses the second ("stream … already in tree", \
+            "Aliasing StreamID … unsupported, expect DMA to be broken"). virtio-iommu may likewise leave \
+            devices behind such a bridge unattached.
+            """,
+        remedy: """
+            Do not put two DMA-capable devices behind one PCIe-to-PCI bridge on an Arm SMMUv3 host (move one \
+            to its own root port, or unbind the second); check the kernel log for the StreamID message. \
+            Until then treat the device's DMA as unprotected, and never hand its group's neighbours to a VM.
             """)
 
     public static let groupReleasedWhileShared = DivergenceKind(
@@ -246,6 +267,7 @@ public enum Catalog {
         sharedIdentityDomain, defaultTypeMismatch, identityDMAMask, untrustedIdentity, groupTypeConflict,
         reservedRegionMismatch, directRegionAssigned, vfioGroupNotViable, isolationNotBacked, groupMembershipMismatch,
         noIOMMUIsolation, iommuDisabled, groupReleasedWhileShared, impossibleTypeReading, firmwareTableUnreadable,
+        deviceWithoutGroup,
     ]
 
     /// A kind by kebab name or MESSAGE_ID (case-insensitive, dashes in the id allowed).

@@ -32,6 +32,16 @@ struct Check {
             checkVFIO(group)
         }
         checkSharedIdentity()
+        checkDevicesWithoutGroup()
+        let virtioGroups = snapshot.groups.filter { group in group.pciMembers.first.map { !context.regionsPredictable(for: $0) } ?? false }
+        if !virtioGroups.isEmpty {
+            unverified.append(
+                Unverified(
+                    group: nil, members: [],
+                    question: "whether the reserved regions of the \(virtioGroups.count) virtio-iommu groups are right",
+                    reason: "virtio-iommu takes them from the device itself (its probe request), which sysfs does not show",
+                    remedy: "compare them with the hypervisor's configuration of the virtio-iommu device"))
+        }
         let withoutRegions = snapshot.groups.filter { !$0.reservedRegionsReadable && !$0.pciMembers.isEmpty }.map(\.id)
         if !withoutRegions.isEmpty {
             let listed = withoutRegions.prefix(8).map(String.init).joined(separator: ", ") + (withoutRegions.count > 8 ? " …" : "")
@@ -69,7 +79,11 @@ struct Check {
     }
 
     mutating func checkDisabled() {
-        guard snapshot.groups.isEmpty, snapshot.firmware.dmar != nil || snapshot.firmware.ivrs != nil else { return }
+        guard snapshot.groups.isEmpty else { return }
+        if snapshot.firmware.dmar == nil && snapshot.firmware.ivrs == nil {
+            checkNothingTranslated()
+            return
+        }
         let table = snapshot.firmware.dmar != nil ? "a DMAR table (Intel VT-d)" : "an IVRS table (AMD-Vi)"
         let cause =
             policy.disabledBy.map { "`\($0)` on the kernel command line turned it off" }
@@ -81,6 +95,65 @@ struct Check {
             message:
                 "firmware declares an IOMMU with \(table), but the kernel created no IOMMU groups\(snapshot.hasIOMMUGroupsFolder ? "" : " (no sys/kernel/iommu_groups at all)"): \(cause); every device DMAs to physical memory unchecked",
             expected: "IOMMU groups", observed: "none")
+    }
+
+    /// Arm and virtio-iommu: the firmware declares an IOMMU (IORT, VIOT, the device tree), and a unit
+    /// may even be registered, yet there is no group while drivers are bound.
+    mutating func checkNothingTranslated() {
+        let declared = snapshot.firmware.declarations
+        guard !declared.isEmpty || !snapshot.iommus.isEmpty else { return }
+        let bound = snapshot.pciDevices.filter { $0.driver != nil && !Self.isIOMMUItself($0, units: snapshot.iommus) }
+        guard !bound.isEmpty else { return }
+        let units = snapshot.iommus.map { "\($0.name) (\($0.driver.name))" }
+        let what =
+            units.isEmpty
+            ? "firmware declares an IOMMU with \(declared.joined(separator: " and ")), but no unit is registered and the kernel created no IOMMU groups"
+            : "IOMMU unit \(units.joined(separator: ", ")) is registered\(declared.isEmpty ? "" : ", declared by \(declared.joined(separator: " and "))"), but the kernel created no IOMMU groups"
+        add(
+            Catalog.iommuDisabled, members: [], suffix: "firmware", group: nil, slot: nil,
+            message:
+                "\(what): \(Names.list(bound.map(\.address))) \(bound.count == 1 ? "is" : "are") bound to drivers and DMA untranslated",
+            expected: "IOMMU groups", observed: "none")
+    }
+
+    /// A PCI function that is an IOMMU (class 0x0806), or the function a virtio-iommu unit is named after.
+    static func isIOMMUItself(_ device: PCIDevice, units: [IOMMUUnit]) -> Bool {
+        device.classCode.map { $0 >> 8 == 0x0806 } == true || units.contains { $0.name == device.address.description }
+    }
+
+    /// Arm SMMU and virtio-iommu hosts: a bound PCI function without a group, while others have one
+    /// (the firmware maps every requester ID of the root complex to the IOMMU on these platforms).
+    /// Not checked on x86, where DMAR/IVRS scopes and the integrated-graphics exception decide who
+    /// is translated.
+    mutating func checkDevicesWithoutGroup() {
+        guard !snapshot.groups.isEmpty, let family = snapshot.iommus.first?.driver else { return }
+        switch family {
+        case .armSMMUv3, .armSMMU, .virtio: break
+        default: return
+        }
+        for device in snapshot.pciDevices where device.driver != nil && device.iommuGroup == nil {
+            guard !Self.isIOMMUItself(device, units: snapshot.iommus), device.classCode.map({ $0 >> 8 != 0x0600 }) ?? true else { continue }
+            var why = "no IOMMU attached it"
+            if let (bridge, _) = context.topology.dmaAliasBridges(of: device.address).first {
+                let sharers = snapshot.pciDevices.filter { other in
+                    other.address != device.address && other.iommuGroup != nil
+                        && context.topology.dmaAliasBridges(of: other.address).first?.bridge == bridge
+                }
+                if let first = sharers.first {
+                    why =
+                        family == .armSMMUv3 || family == .armSMMU
+                        ? "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)) with \(Names.short(first.address)), so both DMA with one requester ID and one StreamID; the SMMU accepted \(Names.short(first.address)) and refused \(Names.short(device.address)) (\"Aliasing StreamID … unsupported\" or \"stream … already in tree\" in the kernel log), so its DMA is broken or untranslated"
+                        : "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)) with \(Names.short(first.address)) and shares its requester ID; the virtio-iommu did not attach it"
+                } else {
+                    why = "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)); the \(family.name) driver did not attach it"
+                }
+            }
+            add(
+                Catalog.deviceWithoutGroup, members: [device.address], group: nil, slot: device.address,
+                message:
+                    "\(Names.short(device.address)) is bound to \(device.driver ?? "") but has no IOMMU group while other devices have one: \(why)",
+                expected: "an IOMMU group", observed: "none")
+        }
     }
 
     mutating func checkNoIOMMU(_ group: IOMMUGroup) {
@@ -237,7 +310,7 @@ struct Check {
                 switch unit.driver {
                 case .intel(let cap, _): cap == nil
                 case .amd(let cap, _): cap == nil
-                case .other: false
+                case .armSMMUv3, .armSMMU, .virtio, .other: false
                 }
             }
         // …and it would make every translated group DMA, not just this one.
@@ -268,6 +341,7 @@ struct Check {
     mutating func checkRegions(_ group: IOMMUGroup) {
         guard group.reservedRegionsReadable else { return }
         let members = group.pciMembers
+        guard let first = members.first, context.regionsPredictable(for: first) else { return }
         let predicted = context.regions(for: members)
         let expectedLines = predicted.map(\.region.kernelLine)
         let observedLines = group.reservedRegions.map(\.kernelLine)

@@ -35,7 +35,17 @@ public enum IOMMUAbsence {
                     "\(declared), but the kernel did not enable it. The AMD driver is on by default; look for iommu=off or amd_iommu=off on the command line, a kernel without CONFIG_AMD_IOMMU, or AMD-Vi errors in the kernel log."
             }
         }
+        let declared = snapshot.firmware.declarations
+        if !declared.isEmpty || !snapshot.iommus.isEmpty {
+            let units = snapshot.iommus.map { "\($0.name) (\($0.driver.name))" }.joined(separator: ", ")
+            let firmware = declared.isEmpty ? "" : "The firmware declares an IOMMU with \(declared.joined(separator: " and ")). "
+            let registered =
+                units.isEmpty
+                ? "No IOMMU unit is registered: the driver (arm-smmu-v3, arm-smmu, virtio_iommu) may not be built or loaded — check the kernel log and the initramfs."
+                : "The kernel registered \(units), but it translates nothing: no device was attached (with virtio-iommu on 7.x the groups appear and vanish, and drivers bind untranslated after their deferred-probe timeout). Check the kernel log for iommu, smmu and virtio_iommu lines."
+            return "No IOMMU groups (\(where_)). \(firmware)\(registered) Devices DMA to physical memory unchecked."
+        }
         return
-            "No IOMMU groups (\(where_)), and the firmware declares no IOMMU (no ACPI DMAR or IVRS table under sys/firmware/acpi/tables). Either the machine has none, or it is switched off in the firmware setup (Intel VT-d, AMD IOMMU/AMD-Vi); in a virtual machine the hypervisor must provide one (QEMU: -device intel-iommu or -device amd-iommu)."
+            "No IOMMU groups (\(where_)), and the firmware declares no IOMMU (no ACPI DMAR, IVRS, IORT or VIOT table under sys/firmware/acpi/tables, and no device-tree node with iommu-map or iommus). Either the machine has none, or it is switched off in the firmware setup (Intel VT-d, AMD IOMMU/AMD-Vi); in a virtual machine the hypervisor must provide one (QEMU: -device intel-iommu or -device amd-iommu)."
     }
 }

@@ -88,8 +88,11 @@ struct CaptureConfiguration: CustomStringConvertible {
         guard configuration.asksForPassthrough, !configuration.disablesIOMMU else { return }
         let shared = Reconciler.divergences(in: snapshot).filter { $0.kind == Catalog.sharedIdentityDomain }
         // AMD allocates an identity domain per group (amd_iommu_domain_alloc()) until its static
-        // identity domain: nothing is shared there, so nothing is reported.
-        if !configuration.isIntel, let version = snapshot.kernel.version, version < KernelVersion(6, 13) {
+        // identity domain (4402f2627d30, 6.13), SMMUv3 until arm_smmu_identity_domain (12dacfb5b938,
+        // 6.9): nothing is shared there, so nothing is reported.
+        let isSMMUv3 = snapshot.iommus.contains { $0.driver.name == "arm-smmu-v3" }
+        let sharedFrom = isSMMUv3 ? KernelVersion(6, 9) : KernelVersion(6, 13)
+        if !configuration.isIntel, let version = snapshot.kernel.version, version < sharedFrom {
             #expect(shared.isEmpty, "\(name)")
             return
         }
