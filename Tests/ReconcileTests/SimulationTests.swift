@@ -84,3 +84,20 @@ import Testing
         #expect(diff.postureAfter?.decidedBy == "`intel_iommu=off`")
     }
 }
+
+/// arm64: `iommu.passthrough=1` gives identity and keeps the SMMU's MSI window; `iommu=pt` is x86's
+/// parameter and changes nothing.
+@Suite struct ARMSimulationTests {
+    @Test func passthroughKeepsTheMSIWindowAndIommuPtIsNotAnArmParameter() throws {
+        let snapshot = try Fixtures.read("qemu-6.12-arm-smmuv3-dt-default-2g-c")
+        let base = snapshot.kernel.commandLine?.raw ?? ""
+        let passthrough = SimulationDiff(snapshot: snapshot, overrides: Overrides(commandLine: base + " iommu.passthrough=1"))
+        #expect(diffMode(passthrough) == .passthrough)
+        #expect(!passthrough.appear.contains { $0.kind == Catalog.reservedRegionMismatch })
+        let x86Style = SimulationDiff(snapshot: snapshot, overrides: Overrides(commandLine: base + " iommu=pt"))
+        #expect(diffMode(x86Style) == .translatedStrict)
+        #expect(x86Style.appear.isEmpty)
+    }
+
+    func diffMode(_ diff: SimulationDiff) -> DomainMode? { diff.postureAfter?.mode }
+}
