@@ -28,7 +28,7 @@ scan: release
 ## Every test: unit tests, the CLI's contract, a short fuzz of every parser, the daemon against a
 ## private journald and in systemd guests (nspawn, then QEMU with a real hotplug), the real-kernel matrix.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke daemon-test chaos-smoke guest-test qemu-guest-test realkernel
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test chaos-smoke guest-test qemu-guest-test realkernel rules-test
 
 ## The quick loop: the layout check, then every unit test.
 unit-test: lint
@@ -163,3 +163,10 @@ chaos-smoke: release
 soak: deps
 	nice -n 10 Tests/Soak/run --tree $(SOAK_TREE) --rescans $(SOAK_RESCANS) --seconds $(SOAK_SECONDS) --sanitizer-seconds $(SANITIZER_SECONDS)
 reliability: fuzz chaos soak bench-large
+
+## ---- fleet: Prometheus rules, node_exporter scrape, journal forwarding, the .deb ----
+.PHONY: rules-test
+## The alerting rules (contrib/prometheus): promtool's syntax check, then its unit tests.
+rules-test:
+	promtool check rules contrib/prometheus/iommu-watch.rules.yml
+	promtool test rules contrib/prometheus/iommu-watch.rules.test.yml
