@@ -28,7 +28,7 @@ scan: release
 ## Every test: unit tests, the CLI's contract, a short fuzz of every parser, the daemon against a
 ## private journald and in systemd guests (nspawn, then QEMU with a real hotplug), the real-kernel matrix.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke daemon-test chaos-smoke guest-test qemu-guest-test realkernel rules-test scrape-test
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test chaos-smoke guest-test qemu-guest-test realkernel rules-test scrape-test forward-test
 
 ## The quick loop: the layout check, then every unit test.
 unit-test: lint
@@ -165,7 +165,7 @@ soak: deps
 reliability: fuzz chaos soak bench-large
 
 ## ---- fleet: Prometheus rules, node_exporter scrape, journal forwarding, the .deb ----
-.PHONY: rules-test scrape-test
+.PHONY: rules-test scrape-test forward-test
 ## The alerting rules (contrib/prometheus): promtool's syntax check, then its unit tests.
 rules-test:
 	promtool check rules contrib/prometheus/iommu-watch.rules.yml
@@ -174,3 +174,7 @@ rules-test:
 ## (textfile collector); /metrics fetched and checked series by series, promtool check metrics.
 scrape-test: release
 	IOMMU_WATCH=$(BINARY) python3 Tests/Integration/test_scrape.py
+## The daemon's entries through systemd-journal-upload -> systemd-journal-remote (HTTP, localhost),
+## found on the receiving side by MESSAGE_ID= and IOMMU_GROUP=.
+forward-test: release
+	IOMMU_WATCH=$(BINARY) Tests/Integration/forward.sh
