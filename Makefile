@@ -72,12 +72,16 @@ MAN_OUT := .build/man
 ## Man pages, one per command, by the tool behind swift-argument-parser's generate-manual plugin,
 ## run on the release binary: what `swift package generate-manual` runs, without the plugin's own
 ## release build, which uses other flags than `release` and would make each rebuild the other.
+## The pages' date is SOURCE_DATE_EPOCH's when it is set (reproducible builds, `make deb`), else today.
 man: release
 	$(SWIFT) build --product generate-manual
 	mkdir -p $(MAN_OUT)
 	$$($(SWIFT) build --show-bin-path)/generate-manual $(BINARY) --multi-page --section 8 \
-		--authors "iommu-watch developers" --output-directory $(MAN_OUT)
+		--authors "iommu-watch developers" --output-directory $(MAN_OUT) \
+		$(if $(SOURCE_DATE_EPOCH),--date $$(date -u -d @$(SOURCE_DATE_EPOCH) +%F))
+	tools/man-names $(MAN_OUT)/*.8
 
+## bash-completion sources its files: the generated #!/bin/bash line goes (lintian: bash-completion-with-hashbang).
 install: release man
 	install -D -m 0755 $(BINARY) $(DESTDIR)$(BINDIR)/iommu-watch
 	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(CATALOGDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf.d
@@ -87,7 +91,7 @@ install: release man
 	[ -e $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf ] || install -m 0644 systemd/iommu-watch.conf $(DESTDIR)$(SYSCONFDIR)/iommu-watch/iommu-watch.conf
 	install -m 0644 $(MAN_OUT)/*.8 $(DESTDIR)$(MANDIR)/man8/
 	install -d $(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d
-	$(BINARY) --generate-completion-script bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/iommu-watch
+	$(BINARY) --generate-completion-script bash | sed '1{/^#!/d}' > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/iommu-watch
 	$(BINARY) --generate-completion-script zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_iommu-watch
 	$(BINARY) --generate-completion-script fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/iommu-watch.fish
 	if [ -z "$(DESTDIR)" ]; then journalctl --update-catalog; fi
@@ -178,3 +182,10 @@ scrape-test: release
 ## found on the receiving side by MESSAGE_ID= and IOMMU_GROUP=.
 forward-test: release
 	IOMMU_WATCH=$(BINARY) Tests/Integration/forward.sh
+
+## The Debian package (debian/, debian/README.source): dpkg-buildpackage -b with the Swift toolchain
+## at $(SWIFT_BIN); the .deb, .buildinfo and .changes land in $(DEB_OUT); then lintian on them.
+DEB_OUT ?= .build/deb
+.PHONY: deb
+deb: release
+	tools/build-deb $(DEB_OUT)
