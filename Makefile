@@ -28,7 +28,7 @@ scan: release
 ## Every test: unit tests, the CLI's contract, a short fuzz of every parser, the daemon against a
 ## private journald and in systemd guests (nspawn, then QEMU with a real hotplug), the real-kernel matrix.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke daemon-test chaos-smoke guest-test qemu-guest-test realkernel rules-test scrape-test forward-test
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test chaos-smoke guest-test qemu-guest-test realkernel rules-test scrape-test forward-test deb-guest-test
 
 ## The quick loop: the layout check, then every unit test.
 unit-test: lint
@@ -186,6 +186,21 @@ forward-test: release
 ## The Debian package (debian/, debian/README.source): dpkg-buildpackage -b with the Swift toolchain
 ## at $(SWIFT_BIN); the .deb, .buildinfo and .changes land in $(DEB_OUT); then lintian on them.
 DEB_OUT ?= .build/deb
-.PHONY: deb
+.PHONY: deb deb-guest-test deb-reproducible
 deb: release
 	tools/build-deb $(DEB_OUT)
+
+## The .deb in a clean Debian 12 guest with systemd as PID 1 (nspawn): install, enabled and active,
+## catalog, man pages; an upgrade keeps the edited conffile and restarts; purge leaves no file.
+## The guest tree is debootstrapped once into /var/cache/iommu-watch/ (about a minute).
+deb-guest-test: deb
+	Tests/Integration/deb-guest.sh $(DEB_OUT)/iommu-watch_$$(dpkg-parsechangelog -S Version)_$$(dpkg --print-architecture).deb
+
+## Same source, same .deb: make deb, then the release build again from nothing, make deb again, and
+## compare the packages byte for byte (the main package; -dbgsym differs by the clang module
+## signatures in its debug info, see tools/reproducible-elf). A full rebuild: not in `make test`.
+deb-reproducible: deb
+	rm -rf $(DEB_OUT)-first && cp -a $(DEB_OUT) $(DEB_OUT)-first
+	rm -rf .build/release/ && $(MAKE) release
+	tools/build-deb $(DEB_OUT)
+	cd $(DEB_OUT) && for deb in iommu-watch_*.deb; do cmp $$deb ../$(notdir $(DEB_OUT))-first/$$deb && echo "$$deb: reproduced, byte for byte"; done
