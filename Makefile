@@ -175,7 +175,8 @@ rules-test:
 	promtool check rules contrib/prometheus/iommu-watch.rules.yml
 	promtool test rules contrib/prometheus/iommu-watch.rules.test.yml
 ## The daemon's PrometheusFile= on a real capture, served by the real prometheus-node-exporter
-## (textfile collector); /metrics fetched and checked series by series, promtool check metrics.
+## (textfile collector); /metrics fetched and checked series by series, promtool check metrics;
+## then a real Prometheus with the rules scrapes it: the divergence alert pends, then goes.
 scrape-test: release
 	IOMMU_WATCH=$(BINARY) python3 Tests/Integration/test_scrape.py
 ## The daemon's entries through systemd-journal-upload -> systemd-journal-remote (HTTP, localhost),

@@ -2,12 +2,16 @@
 """The real scrape: the daemon with PrometheusFile= on a real capture, the real
 prometheus-node-exporter with its textfile collector on that folder, /metrics fetched over HTTP.
 The iommu_watch_* series must arrive with their labels and follow a change in the capture;
-`promtool check metrics` must pass on the daemon's file. Run with IOMMU_WATCH=<binary>.
-Prints "scrape: N passed, N failed"."""
-import atexit, os, re, signal, socket, subprocess, tempfile, time, urllib.request
+`promtool check metrics` must pass on the daemon's file. Then a real Prometheus scrapes that
+node_exporter every second with contrib/prometheus/iommu-watch.rules.yml loaded: the divergence
+alert must be pending with the real series' labels and its explain annotation, and go away once
+the divergence is resolved. Run with IOMMU_WATCH=<binary>. Prints "scrape: N passed, N failed"."""
+import atexit, json, os, re, signal, socket, subprocess, tempfile, time, urllib.request
 from harness import *
 
 NODE_EXPORTER = os.environ.get("NODE_EXPORTER", "prometheus-node-exporter")
+PROMETHEUS = os.environ.get("PROMETHEUS", "prometheus")
+RULES = os.environ.get("IOMMU_WATCH_RULES", os.path.join(PROJECT, "contrib", "prometheus", "iommu-watch.rules.yml"))
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$')
 LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
 
@@ -38,6 +42,15 @@ def free_port():
 def scrape(port):
     with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=5) as response:
         return response.read().decode()
+
+
+def alerts(port):
+    """Prometheus's active alerts (pending and firing), or None while it is not up."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/api/v1/alerts" % port, timeout=5) as response:
+            return json.load(response)["data"]["alerts"]
+    except OSError:
+        return None
 
 
 results = Results("scrape")
@@ -89,6 +102,31 @@ with tempfile.TemporaryDirectory(prefix="iommu-watch-scrape-") as workdir:
     check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
     results.check(check.returncode == 0, "promtool check metrics passes on what node_exporter serves (%r)" % (check.stdout + check.stderr).strip())
 
+    # A real Prometheus with the rules, scraping that node_exporter every second.
+    prometheus_port = free_port()
+    with open(os.path.join(workdir, "prometheus.yml"), "w") as f:
+        f.write("global: {scrape_interval: 1s, evaluation_interval: 1s}\nrule_files: ['%s']\n"
+                "scrape_configs:\n  - job_name: node\n    static_configs: [{targets: ['127.0.0.1:%d']}]\n" % (RULES, port))
+    prometheus = subprocess.Popen([PROMETHEUS, "--config.file=" + os.path.join(workdir, "prometheus.yml"),
+                                   "--storage.tsdb.path=" + os.path.join(workdir, "tsdb"), "--web.listen-address=127.0.0.1:%d" % prometheus_port],
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=open(os.path.join(workdir, "prometheus.log"), "w"))
+    atexit.register(lambda: prometheus.poll() is None and prometheus.kill())
+    instance = "127.0.0.1:%d" % port
+
+    def divergence_alerts():
+        return [a for a in alerts(prometheus_port) or [] if a["labels"]["alertname"] == "IOMMUWatchDivergenceWarning"]
+    pending = wait_for(divergence_alerts, timeout=20, what="the divergence alert in Prometheus")
+    labels = pending[0]["labels"]
+    results.check(len(pending) == 1 and pending[0]["state"] == "pending" and labels.get("name") == "default-type-mismatch"
+                  and labels.get("group") == "3" and labels.get("slot") == "0000:00:03.0" and labels.get("instance") == instance
+                  and labels.get("job") == "node" and labels.get("severity") == "warning",
+                  "Prometheus with the rules: IOMMUWatchDivergenceWarning pending for the real series (%r)" % pending)
+    results.check(pending[0]["annotations"].get("explain") == "iommu-watch explain default-type-mismatch"
+                  and "group 3, 0000:00:03.0" in pending[0]["annotations"].get("summary", ""),
+                  "its annotations: the summary and the explain command (%r)" % pending[0]["annotations"])
+    others = [a["labels"]["alertname"] for a in alerts(prometheus_port) if a["labels"]["alertname"] != "IOMMUWatchDivergenceWarning"]
+    results.check(others == [], "no other alert: not stale, not missing, no read errors (%r)" % others)
+
     # The capture changes back: the next scrape has no divergence series left and the type back.
     set_type(root, 3, "DMA-FQ")
 
@@ -101,8 +139,12 @@ with tempfile.TemporaryDirectory(prefix="iommu-watch-scrape-") as workdir:
     later = find(samples, "iommu_watch_last_rescan_timestamp_seconds")
     results.check(float(later[0][1]) >= float(stamp[0][1]), "the rescan timestamp moves on")
 
+    wait_for(lambda: not divergence_alerts(), timeout=20, what="the divergence alert to go")
+    results.check(divergence_alerts() == [], "the alert goes once the divergence is resolved")
+
     daemon.send_signal(signal.SIGTERM)
     results.check(daemon.wait(timeout=5) == 0, "the daemon exits cleanly")
-    exporter.send_signal(signal.SIGTERM)
-    exporter.wait(timeout=5)
+    for process in (prometheus, exporter):
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
 results.finish()
