@@ -29,9 +29,10 @@ scan: release
 	tools/scan-here $(BINARY)
 
 ## Every test: unit tests, the CLI's contract, a short fuzz of every parser, the daemon against a
-## private journald and in systemd guests (nspawn, then QEMU with a real hotplug), the real-kernel matrix.
+## private journald and in systemd guests (nspawn, then QEMU with a real hotplug), the real-kernel matrix;
+## the Prometheus rules, a real node_exporter scrape, journal forwarding, the .deb in a clean guest.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke daemon-test chaos-smoke guest-test qemu-guest-test realkernel rules-test scrape-test forward-test deb-guest-test
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test rules-test scrape-test forward-test chaos-smoke guest-test deb-guest-test qemu-guest-test realkernel
 
 ## The quick loop: the layout check, then every unit test.
 unit-test: lint

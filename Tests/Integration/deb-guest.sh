@@ -16,7 +16,7 @@ work=$(mktemp -d /var/tmp/iommu-watch-deb-guest.XXXXXX)
 guest_root=${IOMMU_WATCH_DEB_GUEST_ROOT:-/var/cache/iommu-watch/deb-guest-bookworm}
 nspawn=
 
-# shellcheck source=check.sh
+# shellcheck source-path=SCRIPTDIR source=check.sh
 . "$here/check.sh"  # check DESCRIPTION COMMAND...
 
 cleanup() {
