@@ -191,7 +191,7 @@ forward-test: release
 ## The Debian package (debian/, debian/README.source): dpkg-buildpackage -b with the Swift toolchain
 ## at $(SWIFT_BIN); the .deb, .buildinfo and .changes land in $(DEB_OUT); then lintian on them.
 DEB_OUT ?= .build/deb
-.PHONY: deb deb-guest-test deb-reproducible
+.PHONY: deb deb-guest-test deb-reproducible piuparts
 deb: release
 	tools/build-deb $(DEB_OUT)
 
@@ -210,3 +210,15 @@ deb-reproducible: deb
 	tools/build-deb $(DEB_OUT)
 	cd $(DEB_OUT) && for deb in iommu-watch*.deb; do \
 		cmp $$deb ../$(notdir $(DEB_OUT))-first/$$deb || exit 1; echo "$$deb: reproduced, byte for byte"; done
+
+## Debian's own install/purge checker on the .deb (docs/packaging.md has the latest result). Minutes,
+## not seconds (a bookworm chroot from the mirror, cached in PIUPARTS_BASE): not in `make test`.
+## It cannot test an upgrade (the package is in no archive); deb-guest-test does.
+PIUPARTS_BASE ?= /var/cache/iommu-watch/piuparts-bookworm.tgz
+piuparts: deb
+	command -v piuparts >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends piuparts >/dev/null
+	mkdir -p $(dir $(PIUPARTS_BASE))
+	mirror=$$(awk '/^URIs:/ {print $$2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null); \
+	if [ -s $(PIUPARTS_BASE) ]; then base="-b $(PIUPARTS_BASE)"; else base="-s $(PIUPARTS_BASE)"; fi; \
+	piuparts $$base -d bookworm -m $${mirror:-http://deb.debian.org/debian} --no-eatmydata \
+		$(DEB_OUT)/iommu-watch_$$(dpkg-parsechangelog -S Version)_$$(dpkg --print-architecture).deb
