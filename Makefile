@@ -2,10 +2,12 @@
 SWIFT_BIN ?= /opt/swift/usr/bin
 export PATH := $(SWIFT_BIN):$(PATH)
 SWIFT ?= swift
-## No DWARF skeleton units for the imported C modules (CSystemd, CLinux): they carry the clang
-## module's signature, which differs from one build to the next; without them the same source gives
-## the same binary and the same .deb (make deb-reproducible, tools/reproducible-elf).
-RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -no-clang-module-breadcrumbs
+## Reproducible (make deb-reproducible, tools/reproducible-elf): no DWARF skeleton units for the
+## imported C modules (CSystemd, CLinux), whose clang module signature differs from one build to the
+## next; the checkout's path in the debug info is /usr/src/iommu-watch, wherever it was built.
+REPRODUCIBLE_FLAGS := -Xswiftc -Xfrontend -Xswiftc -no-clang-module-breadcrumbs \
+	-Xswiftc -debug-prefix-map -Xswiftc $(CURDIR)=/usr/src/iommu-watch -Xcc -fdebug-prefix-map=$(CURDIR)=/usr/src/iommu-watch
+RELEASE_FLAGS := -c release --static-swift-stdlib $(REPRODUCIBLE_FLAGS)
 BINARY := .build/release/iommu-watch
 
 .PHONY: all deps test-deps build release scan test unit-test lint format cli-test clean fuzz fuzz-smoke
