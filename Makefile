@@ -31,10 +31,11 @@ scan: release
 	tools/scan-here $(BINARY)
 
 ## Every test: unit tests, the CLI's contract, a short fuzz of every parser, the daemon against a
-## private journald and in systemd guests (nspawn, then QEMU with a real hotplug), the real-kernel matrix;
-## the Prometheus rules, a real node_exporter scrape, journal forwarding, the .deb in a clean guest.
+## private journald and in systemd guests (nspawn, then QEMU with a real hotplug), the real-kernel matrix
+## (x86 in full, one ARM64 configuration per kernel line); the Prometheus rules, a real node_exporter
+## scrape, journal forwarding, the .deb in a clean guest.
 test: test-deps
-	$(MAKE) unit-test cli-test fuzz-smoke daemon-test rules-test scrape-test forward-test chaos-smoke guest-test deb-guest-test qemu-guest-test realkernel
+	$(MAKE) unit-test cli-test fuzz-smoke daemon-test rules-test scrape-test forward-test chaos-smoke guest-test deb-guest-test qemu-guest-test realkernel-ci
 
 ## The quick loop: the layout check, then every unit test.
 unit-test: lint
@@ -137,12 +138,16 @@ bench-large: release
 	BENCH_BUILD_FLAGS="$(RELEASE_FLAGS)" BENCH_COMMAND="make bench-large" Benchmarks/run --large
 
 ## Real kernels under QEMU (Tests/RealKernel, docs/testbed.md): Debian 5.10, 6.1, 6.12, 7.x with
-## emulated Intel and AMD IOMMUs; every in-guest scan must read without errors.
-.PHONY: realkernel realkernel-capture
+## emulated Intel and AMD IOMMUs, and Debian's arm64 6.1, 6.12, 7.x with SMMUv3 (device tree and
+## ACPI) and virtio-iommu; every scan must read without errors. realkernel: everything;
+## realkernel-ci (what `make test` runs): the x86 matrix and scenarios, one ARM64 boot per line.
+.PHONY: realkernel realkernel-ci realkernel-capture
 realkernel: release
-	Tests/RealKernel/run --ci --binary $(BINARY)
+	Tests/RealKernel/run --ci --arm all --binary $(BINARY)
+realkernel-ci: release
+	Tests/RealKernel/run --ci --arm ci --binary $(BINARY)
 realkernel-capture: release
-	Tests/RealKernel/run --capture --binary $(BINARY)
+	Tests/RealKernel/run --capture --arm all --binary $(BINARY)
 
 ## The real systemd guest on a real kernel: Debian bookworm + its 6.1 kernel under QEMU
 ## with an emulated Intel IOMMU; QMP hotplug of an e1000e must show in the journal within 5 s.

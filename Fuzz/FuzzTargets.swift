@@ -29,6 +29,26 @@ let fuzzTargets: [String: FuzzTarget] = [
     },
     "version": { bytes in _ = try? ProcVersionParser.parse(bytes) },
     "iomem": { bytes in _ = try? IOMemParser.parse(bytes) },
+    "pci_ids": { bytes in
+        let wanted: Set<PCIIDs> = [PCIIDs(vendor: 0x8086, device: 0x1521), PCIIDs(vendor: 0x10de, device: 0x1bb1)]
+        guard let names = try? PCIIDDatabaseParser.parse(bytes, wanted: wanted) else { return }
+        if !Set(names.devices.keys).isSubset(of: wanted) { fatalError("a device that was not asked for kept") }
+    },
+    "mountinfo": { bytes in
+        guard let mounts = try? MountInfoParser.parse(bytes) else { return }
+        if mounts.contains(where: { $0.type.contains(" ") }) { fatalError("a mount type with a space accepted") }
+    },
+    "route": { bytes in
+        guard let interfaces = try? RouteTableParser.defaultRouteInterfaces(bytes) else { return }
+        if Set(interfaces).count != interfaces.count { fatalError("an interface listed twice") }
+    },
+    "interrupts": { bytes in
+        guard let table = try? ProcInterruptsParser.parse(bytes) else { return }
+        // Every accepted row names a chip that was in the text, as one word.
+        if table.lines.contains(where: { $0.chip.isEmpty || $0.chip.contains(" ") || $0.number < 0 }) {
+            fatalError("malformed row accepted")
+        }
+    },
     "kernel_config": { bytes in _ = try? KernelConfigParser.parse(bytes) },
     "config_gz": { bytes in
         // proc/config.gz: CLinux's one-shot zlib inflate into a bounded buffer, then the config parser,
@@ -45,6 +65,7 @@ let fuzzTargets: [String: FuzzTarget] = [
         _ = try? SysfsAttributeParser.removable(bytes)
         _ = try? SysfsAttributeParser.hexRegister(bytes)
         _ = try? SysfsAttributeParser.hexRegisters(bytes)
+        _ = try? SysfsAttributeParser.flag(bytes)
         _ = PCIAddress(String(decoding: bytes, as: UTF8.self))
         _ = KernelVersion(release: String(decoding: bytes, as: UTF8.self))
     },

@@ -119,9 +119,24 @@ public struct DaemonEvent: Sendable, Hashable {
             changes are still found by the periodic rescan, only later.
             """)
 
+    public static let postureChanged = DaemonEvent(
+        name: "posture-changed", messageID: "84c0fb244e494db19eefdda6642b8806", priority: 5,
+        subject: "The machine's IOMMU posture changed",
+        text: """
+            The IOMMU's mode or a DMA-protection switch changed while iommu-watch was running: \
+            @IOMMU_WATCH_MODE@ is the default-domain mode now (translated-lazy, translated-strict, \
+            passthrough or off). EXPECTED holds the posture before, OBSERVED the posture now: the mode, \
+            whether interrupts are remapped, whether iommufd exists, VFIO groups without an IOMMU and \
+            VFIO's no-IOMMU and unsafe-interrupt switches.
+
+            Most of these change only at boot. A change at run time means someone wrote group types, \
+            loaded VFIO with unsafe options or bound a device without an IOMMU: check that it was meant. \
+            "iommu-watch scan" shows the posture with the evidence for each part.
+            """)
+
     public static let all: [DaemonEvent] = [
         .started, .divergenceResolved, .groupAdded, .groupRemoved, .groupTypeChanged, .driverChanged,
-        .readError, .readErrorResolved, .configRejected, .reloaded, .degraded,
+        .readError, .readErrorResolved, .configRejected, .reloaded, .degraded, .postureChanged,
     ]
 
     /// An entry of this event: its priority, then `MESSAGE_ID` and `IOMMU_WATCH_EVENT`, then `fields`.

@@ -93,6 +93,12 @@ public enum EntryRenderer {
             if let type = group.type { entry.fields.append(JournalField("DOMAIN_TYPE", type)) }
         case .readErrorAppeared(let path, let why):
             entry = DaemonEvent.readError.entry("Cannot read \(path): \(why).", fields: [JournalField("IOMMU_WATCH_PATH", path)])
+        case .postureChanged(let now, let was):
+            entry = DaemonEvent.postureChanged.entry(
+                "IOMMU posture changed: \(now.changes(from: was).joined(separator: "; ")).",
+                fields: [
+                    JournalField("IOMMU_WATCH_MODE", now.mode), JournalField("EXPECTED", was.line), JournalField("OBSERVED", now.line),
+                ])
         case .readErrorResolved(let path, _):
             entry = DaemonEvent.readErrorResolved.entry("\(path) can be read again.", fields: [JournalField("IOMMU_WATCH_PATH", path)])
         }
@@ -109,12 +115,14 @@ public enum EntryRenderer {
         let groups = state.hasIOMMUGroups ? "\(state.groups.count) IOMMU groups" : "no IOMMU groups (the IOMMU is absent or disabled)"
         var message = "Watching \(groups) with \(state.pciDeviceCount) PCI devices"
         message += total == 0 ? "; no divergences." : "; \(total) divergences (\(bySeverity))."
+        if let posture = state.posture { message += " Mode \(posture.mode): \(posture.decidedBy)." }
         var fields = [
             JournalField("IOMMU_WATCH_ROOT", root), JournalField("IOMMU_WATCH_GROUPS", String(state.groups.count)),
             JournalField("IOMMU_WATCH_DEVICES", String(state.pciDeviceCount)),
         ]
         fields += counts.map { JournalField("IOMMU_WATCH_" + $0.0.rawValue.uppercased() + "S", String($0.1)) }
         if let kernel = state.kernelRelease { fields.append(JournalField("KERNEL", kernel)) }
+        if let posture = state.posture { fields.append(JournalField("IOMMU_WATCH_MODE", posture.mode)) }
         return DaemonEvent.started.entry(message, fields: fields)
     }
 

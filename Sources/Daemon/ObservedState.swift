@@ -14,6 +14,10 @@ public struct ObservedState: Sendable, Hashable {
     public var pciDeviceCount: Int
     /// False when the root has no `sys/kernel/iommu_groups` at all.
     public var hasIOMMUGroups: Bool
+    /// Which mode the machine is in; nil before anything was read.
+    public var posture: PostureSummary?
+    /// Questions about groups the rules could not answer for lack of data (`Unverified.sentence`).
+    public var unverified: [String] = []
 
     public init(
         groups: [GroupState] = [], divergences: [Divergence] = [], readErrors: [String: String] = [:],
@@ -25,6 +29,13 @@ public struct ObservedState: Sendable, Hashable {
         self.kernelRelease = kernelRelease
         self.pciDeviceCount = pciDeviceCount
         self.hasIOMMUGroups = hasIOMMUGroups
+    }
+
+    /// The state one snapshot and its reconciliation show.
+    public init(snapshot: Snapshot, found: Reconciliation) {
+        self.init(snapshot: snapshot, divergences: found.divergences)
+        posture = found.posture.map(PostureSummary.init)
+        unverified = found.unverified.map(\.sentence)
     }
 
     /// The state one snapshot and its divergences show.

@@ -33,6 +33,28 @@ public enum PrometheusText {
         metric(
             "iommu_watch_read_errors", "Files under the root that could not be read or parsed.", "gauge",
             [([], String(state.readErrors.count))])
+        if let posture = state.posture {
+            metric(
+                "iommu_watch_posture_info", "The IOMMU posture: default-domain mode and protection switches; the value is always 1.",
+                "gauge",
+                [
+                    (
+                        [
+                            ("mode", posture.mode), ("interrupt_remapping", posture.interruptRemapping), ("iommufd", posture.iommufd),
+                            ("vfio_noiommu_mode", posture.vfioNoIOMMUMode), ("vfio_unsafe_interrupts", posture.vfioUnsafeInterrupts),
+                        ], "1"
+                    )
+                ])
+            metric(
+                "iommu_watch_posture_as_predicted", "1 when the groups are in the mode the kernel's rules predict, else 0.", "gauge",
+                [([], posture.asPredicted ? "1" : "0")])
+            metric(
+                "iommu_watch_vfio_noiommu_groups", "Groups VFIO made without an IOMMU (vfio-noiommu).", "gauge",
+                [([], String(posture.noIOMMUGroups))])
+        }
+        metric(
+            "iommu_watch_unverified", "Questions about groups the rules could not answer for lack of data.", "gauge",
+            [([], String(state.unverified.count))])
         metric("iommu_watch_rescans_total", "Rescans since the daemon started.", "counter", [([], String(rescans))])
         metric("iommu_watch_last_rescan_timestamp_seconds", "Unix time of the last rescan.", "gauge", [([], String(updatedAt))])
         return out

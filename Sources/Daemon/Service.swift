@@ -6,7 +6,7 @@ import Systemd
 #endif
 
 /// Reads a root and reconciles it. The live one reads sysfs; tests pass their own.
-public typealias Scanner = @Sendable (String) throws(ReadError) -> (Snapshot, [Divergence])
+public typealias Scanner = @Sendable (String) throws(ReadError) -> (Snapshot, Reconciliation)
 
 /// How the daemon was started (command-line options, not the config file).
 public struct ServiceOptions: Sendable {
@@ -36,7 +36,7 @@ public struct ServiceOptions: Sendable {
 public final class Service {
     public static let liveScanner: Scanner = { root throws(ReadError) in
         let snapshot = try SnapshotReader.read(root: root, shouldStop: terminationPending)
-        return (snapshot, Reconciler.divergences(in: snapshot))
+        return (snapshot, Reconciler.reconcile(snapshot))
     }
 
     /// Whether SIGTERM or SIGINT waits (blocked, for the signalfd): a scan in progress stops at the
@@ -98,8 +98,8 @@ public final class Service {
         }
         // First reconcile: a root that cannot be read at all is a configuration error, not a state.
         do throws(ReadError) {
-            let (snapshot, divergences) = try scanner(options.root)
-            let first = ObservedState(snapshot: snapshot, divergences: divergences)
+            let (snapshot, found) = try scanner(options.root)
+            let first = ObservedState(snapshot: snapshot, found: found)
             sink.submit([EntryRenderer.started(first, root: options.root)])
             apply(first)
         } catch  where error.kind == .interrupted {
@@ -172,8 +172,8 @@ public final class Service {
     func rescan() {
         var next: ObservedState
         do throws(ReadError) {
-            let (snapshot, divergences) = try scanner(options.root)
-            next = ObservedState(snapshot: snapshot, divergences: divergences)
+            let (snapshot, found) = try scanner(options.root)
+            next = ObservedState(snapshot: snapshot, found: found)
         } catch  where error.kind == .interrupted {
             // SIGTERM waits in the signalfd; the loop handles it next.
             return

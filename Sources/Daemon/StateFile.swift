@@ -26,6 +26,10 @@ public struct StateFile: Sendable, Hashable {
     public var groups: [Group]
     public var divergences: [Entry]
     public var readErrors: [ReadProblem]
+    /// Absent in state files written before the posture existed.
+    public var posture: PostureSummary?
+    /// Questions the rules could not answer for lack of data.
+    public var unverified: [String] = []
 
     public struct Group: Sendable, Hashable {
         public var id: Int
@@ -82,6 +86,8 @@ public struct StateFile: Sendable, Hashable {
                 since: since[divergence.key] ?? updated, hidden: !config.shows(divergence))
         }
         self.readErrors = state.readErrors.sorted { $0.key < $1.key }.map { ReadProblem(path: $0.key, message: $0.value) }
+        self.posture = state.posture
+        self.unverified = state.unverified
     }
 
     /// Largest state file `decode` accepts: far above any machine's (about 1 KiB per group).
@@ -142,6 +148,21 @@ public struct StateFile: Sendable, Hashable {
                     }
                 }
             }
+            if let posture {
+                json.object("posture") { json in
+                    json.field("mode", posture.mode)
+                    json.field("decidedBy", posture.decidedBy)
+                    json.field("asPredicted", posture.asPredicted)
+                    json.field("interruptRemapping", posture.interruptRemapping)
+                    json.field("iommufd", posture.iommufd)
+                    json.field("noIOMMUGroups", posture.noIOMMUGroups)
+                    json.field("vfioNoIOMMUMode", posture.vfioNoIOMMUMode)
+                    json.field("vfioUnsafeInterrupts", posture.vfioUnsafeInterrupts)
+                }
+            }
+            json.array("unverified") { json in
+                for question in unverified { json.value(question) }
+            }
         }
         return json.bytes + [UInt8(ascii: "\n")]
     }
@@ -173,14 +194,26 @@ public struct StateFile: Sendable, Hashable {
             },
             readErrors: try fields.objects("readErrors") { problem throws(JSONReadError) in
                 ReadProblem(path: try problem.string("path"), message: try problem.string("message"))
-            })
+            },
+            posture: try fields.optionalObject("posture") { posture throws(JSONReadError) in
+                PostureSummary(
+                    mode: try posture.string("mode"), decidedBy: try posture.string("decidedBy"),
+                    asPredicted: try posture.bool("asPredicted"),
+                    interruptRemapping: try posture.string("interruptRemapping"), iommufd: try posture.string("iommufd"),
+                    noIOMMUGroups: try posture.int("noIOMMUGroups"), vfioNoIOMMUMode: try posture.string("vfioNoIOMMUMode"),
+                    vfioUnsafeInterrupts: try posture.string("vfioUnsafeInterrupts"))
+            },
+            unverified: try fields.optionalStrings("unverified"))
     }
 
     /// Every field as given (for `decode` and tests).
     public init(
         version: Int = 1, pid: Int32, root: String, started: String, updated: String, rescans: Int, kernel: String?,
-        hasIOMMUGroups: Bool, pciDevices: Int, configFiles: [String], groups: [Group], divergences: [Entry], readErrors: [ReadProblem]
+        hasIOMMUGroups: Bool, pciDevices: Int, configFiles: [String], groups: [Group], divergences: [Entry], readErrors: [ReadProblem],
+        posture: PostureSummary? = nil, unverified: [String] = []
     ) {
+        self.posture = posture
+        self.unverified = unverified
         self.version = version
         self.pid = pid
         self.root = root

@@ -13,6 +13,8 @@ public enum Transition: Sendable, Hashable {
     case driverChanged(GroupState, slot: String, previous: String?, current: String?)
     case readErrorAppeared(path: String, message: String)
     case readErrorResolved(path: String, message: String)
+    /// The mode or a protection switch changed (not on the first reconcile: that is the baseline).
+    case postureChanged(PostureSummary, previous: PostureSummary)
 
     /// Everything that changed from `previous` to `current`, in a stable order. With no previous
     /// state (the first reconcile), groups are the baseline, not news: only divergences and read
@@ -44,6 +46,9 @@ public enum Transition: Sendable, Hashable {
                     if was != now { transitions.append(.driverChanged(group, slot: slot, previous: was, current: now)) }
                 }
             }
+        }
+        if let was = previous?.posture, let now = current.posture, !now.changes(from: was).isEmpty {
+            transitions.append(.postureChanged(now, previous: was))
         }
         for divergence in before.sortedDivergences where current.divergences[divergence.key] == nil {
             transitions.append(.divergenceResolved(divergence))

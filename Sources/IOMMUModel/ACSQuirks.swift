@@ -265,6 +265,12 @@ public struct ACSQuirks: Sendable, Hashable {
             return granted(Self.isolating, "\(ids) is a Wangxun NIC whose functions cannot reach each other")
         case .intelPCH:
             guard portType == .rootPort, Self.intelPCHRootPorts.contains(id) else { return nil }
+            if KernelRules(release).intelPCHEnableQuirkSkipped, let config = device.config, config.hasExtendedSpace, config.acs == nil {
+                return granted(
+                    0,
+                    "\(ids) is an Intel PCH root port, but \(release) skips the chipset's ACS enable for ports without an ACS capability (fixed in 6.11.7)"
+                )
+            }
             // pci_quirk_enable_intel_pch_acs() sets the chipset's equivalent of ACS when an IOMMU asked
             // for ACS; without that request the port does not isolate.
             return granted(

@@ -12,6 +12,10 @@ public enum PolicySource: Sendable, Hashable, CustomStringConvertible {
     case virtualisedIOMMU(String)
     /// What the ACPI tables say (DMAR flags, no table at all).
     case firmware(String)
+    /// Active memory encryption (AMD SME), and the evidence for it.
+    case memoryEncryption(String)
+
+    public var isCommandLine: Bool { if case .commandLine = self { true } else { false } }
 
     public var description: String {
         switch self {
@@ -20,6 +24,8 @@ public enum PolicySource: Sendable, Hashable, CustomStringConvertible {
         case .commandLine(let parameter): "`\(parameter)`"
         case .virtualisedIOMMU(let what): "virtualised IOMMU, \(what)"
         case .firmware(let what): what
+        case .memoryEncryption(let evidence):
+            "memory encryption is active (\(evidence)), which turns a built-in passthrough default translated"
         }
     }
 }
@@ -33,6 +39,14 @@ public enum TranslationState: Sendable, Hashable, CustomStringConvertible {
     case unknown(String)
 
     public var isOff: Bool { if case .off = self { true } else { false } }
+
+    /// What decided it, without the verdict.
+    public var reason: String {
+        switch self {
+        case .on(let source), .off(let source): source.description
+        case .unknown(let why): why
+        }
+    }
 
     public var description: String {
         switch self {
@@ -161,6 +175,14 @@ extension Model {
                 break
             }
         }
+        // iommu_subsys_init(): memory encryption cancels a passthrough default the command line did
+        // not ask for. The evidence a root shows is SME turned on by the command line or by the build.
+        if passthrough, !passthroughSource.isCommandLine, rules.memoryEncryptionCancelsDefaultPassthrough,
+            let evidence = memoryEncryption(snapshot, family: family)
+        {
+            passthrough = false
+            passthroughSource = .memoryEncryption(evidence)
+        }
         // A virtualised IOMMU forces strict through iommu_set_dma_strict() at driver init, after the
         // command line, so it wins over iommu.strict=0.
         if rules.virtualisedIOMMUForcesStrict, !strict, let unit = virtualisedUnit(snapshot.iommus, scalableMode: scalableMode) {
@@ -234,6 +256,19 @@ extension Model {
             return snapshot.groups.isEmpty
                 ? .unknown("an IOMMU driver the model does not simulate") : .on(.firmware("its IOMMU groups exist"))
         }
+    }
+
+    /// AMD SME is active when `mem_encrypt=on` is on the command line or the build turns it on by
+    /// default (`CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=y`, until 6.x) without `mem_encrypt=off`; the
+    /// last `mem_encrypt=` wins. SEV and TDX guests are not visible in a root and are not predicted.
+    static func memoryEncryption(_ snapshot: Snapshot, family: String?) -> String? {
+        guard family == "amd-iommu" else { return nil }
+        let written = snapshot.kernel.commandLine?.parameters.last { $0.key == "mem_encrypt" }?.value
+        if written == "on" { return "`mem_encrypt=on`" }
+        if written == nil, snapshot.kernelConfig?.isEnabled("CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT") == true {
+            return "CONFIG_AMD_MEM_ENCRYPT_ACTIVE_BY_DEFAULT=y"
+        }
+        return nil
     }
 
     /// The first unit whose registers say it is emulated with not-present caching: Intel `cap` bit 7

@@ -58,7 +58,8 @@ public struct KernelRules: Sendable, Hashable {
     }
     public var groupResolution: GroupResolution {
         if !atLeast(5, 8) { return .firstDevice }
-        return atLeast(6, 5) ? .identityWins : .conflictFallsBackToDefault
+        // 59ddce4418da ("iommu: Reorganize iommu_get_default_domain_type() …") is first in v6.7.
+        return atLeast(6, 7) ? .identityWins : .conflictFallsBackToDefault
     }
 
     /// Writing `type` (docs/kernel-rules.md#t2).
@@ -76,9 +77,27 @@ public struct KernelRules: Sendable, Hashable {
         return atLeast(6, 4) ? .noOwner : .singleUnboundDevice
     }
 
-    /// 6.5+ refuses a written type that conflicts with a driver's requirement or an untrusted member
-    /// (`iommu_setup_default_domain(group, req_type)`).
-    public var typeWriteChecksRequirements: Bool { atLeast(6, 5) }
+    /// A written type that conflicts with a driver's requirement or an untrusted member is refused:
+    /// from 5.11 in `iommu_change_dev_def_domain()` ("Device cannot be in %s domain", 08a27c1c3ecf),
+    /// from 6.5 in `iommu_setup_default_domain(group, req_type)`.
+    public var typeWriteChecksRequirements: Bool { atLeast(5, 11) }
+
+    /// Writing `DMA-FQ` over `DMA` is done in place before the requirement checks only from 6.5; in
+    /// 5.15–6.4 the device's wish is checked first, so `DMA-FQ` for a device that needs `DMA` fails.
+    public var typeWriteFlushQueueShortcutFirst: Bool { atLeast(6, 5) }
+
+    /// `iommu_subsys_init()`: a passthrough default that did not come from the command line becomes
+    /// translated when memory encryption is active (2cc13bb4f59f / 2896ba40d0be, v5.4).
+    public var memoryEncryptionCancelsDefaultPassthrough: Bool { atLeast(5, 4) }
+
+    /// `amd_iommu_ht_range_ignore()`: the HyperTransport hole is not reserved when EFR2 says the
+    /// hardware ignores that range (94a9921e2c25, v6.16).
+    public var amdHonoursHTRangeIgnore: Bool { atLeast(6, 16) }
+
+    /// `pci_enable_acs()` returned before the device-specific enable quirks for devices without a
+    /// standard ACS capability (47c8846a49ba, v6.11; fixed by f3c3ccc4fe49 in v6.12 and 6.11.7), so the
+    /// pre-Sunrise Point Intel PCH root ports did not isolate.
+    public var intelPCHEnableQuirkSkipped: Bool { version >= KernelVersion(6, 11) && version < KernelVersion(6, 11, 7) }
 
     /// Intel `device_def_domain_type()`: integrated graphics identity-mapped when `intel_iommu=igfx_off`
     /// set `IDENTMAP_GFX` — gone in 6.12 ("iommu/vt-d: Cleanup si_domain" series).

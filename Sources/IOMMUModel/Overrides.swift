@@ -174,7 +174,8 @@ public struct Overrides: Sendable, Hashable {
             if requested == .identity, let untrusted = decision.needs.first(where: \.untrusted) {
                 refusal = "\(untrusted.device) is untrusted (EINVAL)"
             } else if let need = decision.needs.first(where: {
-                $0.type != nil && $0.type != requested && !(requested == .dmaFQ && $0.type == .dma)
+                $0.type != nil && $0.type != requested
+                    && !(requested == .dmaFQ && $0.type == .dma && context.rules.typeWriteFlushQueueShortcutFirst)
             }) {
                 refusal = "\(need.device) requires \(need.type?.rawValue ?? "") (EINVAL)"
             }

@@ -35,6 +35,13 @@ extension ModelContext {
     static let msiWindow = (start: UInt64(0xfee0_0000), end: UInt64(0xfeef_ffff))
     static let hyperTransport = (start: UInt64(0xfd_0000_0000), end: UInt64(0xff_ffff_ffff))
 
+    /// EFR2 bit 11 (`FEATURE_HT_RANGE_IGNORE`, `check_feature2()`); `amd-iommu/features` prints
+    /// `efr:efr2` on the releases that honour it. Unreadable features: the hole stays, as before 6.16.
+    static func ignoresHTRange(_ family: IOMMUDriverFamily?) -> Bool {
+        guard case .amd(_, let features?)? = family, features.count >= 2 else { return false }
+        return features[1] & (1 << 11) != 0
+    }
+
     /// One device's `get_resv_regions()` answer, per driver and release (docs/kernel-rules.md#r1).
     public func regions(of address: PCIAddress) -> [(ReservedRegion, RegionSource)] {
         var result: [(ReservedRegion, RegionSource)] = []
@@ -71,8 +78,10 @@ extension ModelContext {
                     ))
             }
             result.append((ReservedRegion(start: Self.msiWindow.start, end: Self.msiWindow.end, type: .msi), .msiWindow))
-            result.append(
-                (ReservedRegion(start: Self.hyperTransport.start, end: Self.hyperTransport.end, type: .reserved), .hyperTransportHole))
+            if !(rules.amdHonoursHTRangeIgnore && Self.ignoresHTRange(unitFamily(of: address))) {
+                result.append(
+                    (ReservedRegion(start: Self.hyperTransport.start, end: Self.hyperTransport.end, type: .reserved), .hyperTransportHole))
+            }
         case .other, nil:
             break
         }

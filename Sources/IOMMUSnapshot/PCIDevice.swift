@@ -20,6 +20,8 @@ public struct PCIDevice: Sendable, Hashable {
     public var consistentDMAMaskBits: Int?
     /// `removable` (5.12+): external-facing, which the kernel treats as untrusted.
     public var removable: Removable?
+    /// `boot_vga`: the display the firmware booted on (VGA-class devices only).
+    public var bootVGA: Bool?
     /// Basename of the `driver` link; nil when unbound.
     public var driver: String?
     /// Basename of the `iommu_group` link.

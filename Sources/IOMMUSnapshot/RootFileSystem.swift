@@ -119,6 +119,15 @@ public final class RootFileSystem {
             var status = stat()
             return fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0
         }
+
+        /// True when an entry `name` exists, of any type; nothing is opened. The recorder notes it
+        /// as a placeholder, so a copied tree says the same (`dev/iommu`, a character device, is
+        /// only ever asked whether it is there).
+        public func notesPresence(_ name: String) -> Bool {
+            guard contains(name) else { return false }
+            fileSystem.recorder?.placeholder(entryPath(name))
+            return true
+        }
     }
 
     // MARK: links as paths inside the root
@@ -205,6 +214,7 @@ public final class RootFileSystem {
     }
 
     fileprivate func readAll(_ descriptor: Int32, path: @autoclosure () -> String, limit: Int) -> Result<[UInt8], ReadError> {
+        if limit > Self.bufferSize { return readLarge(descriptor, path: path(), limit: limit) }
         let capacity = min(limit, Self.bufferSize) + 1
         var total = 0
         while true {
@@ -219,6 +229,23 @@ public final class RootFileSystem {
             if total > limit { return .failure(ReadError(path: path(), kind: .tooLarge(limit: limit))) }
         }
         return .success(Array(UnsafeRawBufferPointer(rebasing: buffer[0..<total])))
+    }
+
+    /// Files larger than the shared buffer (the PCI ID database): read in buffer-sized pieces into
+    /// a growing array, still never past `limit`.
+    private func readLarge(_ descriptor: Int32, path: String, limit: Int) -> Result<[UInt8], ReadError> {
+        var bytes: [UInt8] = []
+        while true {
+            let count: Int
+            do throws(Errno) {
+                count = try Syscalls.read(descriptor, into: buffer.baseAddress!, count: Self.bufferSize)
+            } catch {
+                return .failure(ReadError(path: path, kind: Self.kind(error.rawValue)))
+            }
+            if count == 0 { return .success(bytes) }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            if bytes.count > limit { return .failure(ReadError(path: path, kind: .tooLarge(limit: limit))) }
+        }
     }
 
     fileprivate func list(descriptor: Int32, path: String) -> Result<[String]?, ReadError> {

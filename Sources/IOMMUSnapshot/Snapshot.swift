@@ -8,6 +8,8 @@ public struct Snapshot: Sendable, Hashable {
     public var pciDevices: [PCIDevice]
     public var firmware: FirmwareTables
     public var memory: PhysicalMemoryLayout
+    /// Interrupt chips, VFIO and Thunderbolt state, where the root holds them.
+    public var platform: PlatformFacts = PlatformFacts()
     /// `boot/config-<release>`, when the root has it.
     public var kernelConfig: KernelConfig?
     /// False when `sys/kernel/iommu_groups` does not exist at all (IOMMU absent or disabled).

@@ -67,6 +67,7 @@ public struct SnapshotReader {
         }
         snapshot.memory = parsed("proc/iomem", limit: Self.regionsLimit * 4, required: false, IOMemParser.parse) ?? PhysicalMemoryLayout()
         snapshot.firmware = FirmwareTables(dmar: readTable("DMAR"), ivrs: readTable("IVRS"))
+        snapshot.platform = readPlatform()
         snapshot.iommus = readIOMMUs()
         snapshot.pciDevices = readPCIDevices()
         let pciNames = Set(snapshot.pciDevices.map { $0.address.description })
@@ -104,6 +105,90 @@ public struct SnapshotReader {
         }
     }
 
+    // MARK: platform
+
+    /// Optional everywhere: a root without these files (a capture, a container) is simply silent.
+    private mutating func readPlatform() -> PlatformFacts {
+        var facts = PlatformFacts()
+        facts.interrupts = parsed("proc/interrupts", limit: RootFileSystem.bufferSize, required: false, ProcInterruptsParser.parse)
+        // Listed (not just opened) so a copied tree has `dev/` too and says "absent", not "not known".
+        if let dev = value(fileSystem.openFolder("dev")) ?? nil, value(dev.list(".")) != nil {
+            facts.hasIOMMUFD = dev.notesPresence("iommu")
+            // Counted through `notesPresence`, so a copied tree holds as many placeholders.
+            if let devices = value(fileSystem.openFolder("dev/vfio/devices")) ?? nil, let names = value(devices.list(".")) ?? nil {
+                facts.vfioDeviceFiles = names.filter { devices.notesPresence($0) }.count
+            } else {
+                facts.vfioDeviceFiles = 0
+            }
+        }
+        if (value(fileSystem.list("sys/module")) ?? nil) != nil {
+            facts.vfioLoaded = (value(fileSystem.list("sys/module/vfio")) ?? nil) != nil
+        }
+        if facts.vfioLoaded == true {
+            facts.vfioNoIOMMUMode = parsed(
+                "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", limit: Self.attributeLimit, required: false,
+                SysfsAttributeParser.flag)
+        }
+        facts.vfioAllowUnsafeInterrupts = parsed(
+            "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts", limit: Self.attributeLimit, required: false,
+            SysfsAttributeParser.flag)
+        let thunderbolt = "sys/bus/thunderbolt/devices"
+        for name in (value(fileSystem.list(thunderbolt)) ?? nil) ?? [] where name.hasPrefix("domain") {
+            let path = thunderbolt + "/" + name + "/iommu_dma_protection"
+            if let on = parsed(path, limit: Self.attributeLimit, required: false, SysfsAttributeParser.flag) {
+                facts.thunderboltDMAProtection[name] = on
+            }
+        }
+        if let mounts = parsed("proc/self/mountinfo", limit: RootFileSystem.bufferSize, required: false, MountInfoParser.parse),
+            let root = mounts.last(where: { $0.mountPoint == "/" })
+        {
+            facts.rootFilesystem = HostDependency(
+                name: root.source, devices: blockDeviceFunctions("sys/dev/block/\(root.major):\(root.minor)", depth: 3))
+        }
+        if let interfaces = parsed(
+            "proc/net/route", limit: RootFileSystem.bufferSize, required: false, RouteTableParser.defaultRouteInterfaces)
+        {
+            facts.defaultRoute = interfaces.prefix(8).map { HostDependency(name: $0, devices: netInterfaceFunctions($0, depth: 3)) }
+        }
+        return facts
+    }
+
+    /// The PCI function closest to a block device (the disk's controller), following `slaves`
+    /// of device-mapper and md devices down to their disks.
+    private mutating func blockDeviceFunctions(_ link: String, depth: Int) -> [PCIAddress] {
+        guard depth > 0, let path = resolvedLink(link) else { return [] }
+        if let controller = Self.lastPCIFunction(in: path) { return [controller] }
+        let slaves = (value(fileSystem.list(path + "/slaves")) ?? nil) ?? []
+        return Self.unique(slaves.prefix(16).flatMap { blockDeviceFunctions(path + "/slaves/" + $0, depth: depth - 1) })
+    }
+
+    /// The PCI functions under a network interface: its `device`, or those of its bridge ports
+    /// (`brif/`) and bond or team members (`lower_*`).
+    private mutating func netInterfaceFunctions(_ interface: String, depth: Int) -> [PCIAddress] {
+        guard depth > 0, !interface.contains("/"), interface != "..", let path = resolvedLink("sys/class/net/" + interface) else {
+            return []
+        }
+        if let device = resolvedLink(path + "/device"), let function = Self.lastPCIFunction(in: device) { return [function] }
+        var below = (value(fileSystem.list(path + "/brif")) ?? nil) ?? []
+        below += ((value(fileSystem.list(path)) ?? nil) ?? []).filter { $0.hasPrefix("lower_") }.map { String($0.dropFirst(6)) }
+        return Self.unique(below.prefix(16).flatMap { netInterfaceFunctions($0, depth: depth - 1) })
+    }
+
+    /// Where the link at `path` points, as a root-relative path; nil when absent or escaping.
+    private mutating func resolvedLink(_ path: String) -> String? {
+        guard let target = value(fileSystem.readLink(path)) ?? nil else { return nil }
+        return value(RootFileSystem.resolve(link: path, target: target))
+    }
+
+    static func lastPCIFunction(in path: String) -> PCIAddress? {
+        PathComponents.split(path).reversed().lazy.compactMap { $0.utf8.count >= 12 ? PCIAddress($0) : nil }.first
+    }
+
+    static func unique(_ addresses: [PCIAddress]) -> [PCIAddress] {
+        var seen: Set<PCIAddress> = []
+        return addresses.filter { seen.insert($0).inserted }
+    }
+
     // MARK: IOMMU units
 
     private mutating func readIOMMUs() -> [IOMMUUnit] {
@@ -126,6 +211,10 @@ public struct SnapshotReader {
                             fileSystem.readFile(folder.path + "/amd-iommu/features", limit: Self.attributeLimit),
                             path: folder.path + "/amd-iommu/features", required: true, SysfsAttributeParser.hexRegisters)))
             }
+            // A tree without the attribute folder (a converted report; git keeps no empty folder):
+            // the drivers name their units `dmarN` (Intel) and `ivhdN` (AMD), and nothing else does.
+            if name.hasPrefix("dmar") { return IOMMUUnit(name: name, driver: .intel(capability: nil, extendedCapability: nil)) }
+            if name.hasPrefix("ivhd") { return IOMMUUnit(name: name, driver: .amd(capability: nil, features: nil)) }
             return IOMMUUnit(name: name, driver: .other)
         }
     }
@@ -207,7 +296,8 @@ public struct SnapshotReader {
             parsed(folder.readFile("type", limit: Self.attributeLimit), path: path + "/type", required: false, GroupTypeParser.parse)
             ?? .absent
         let parsedRegions = parsed(
-            folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: true,
+            // Absent from partial trees (and before 4.11): the reconciler asks about it once for all groups.
+            folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: false,
             ReservedRegionsParser.parse)
         let regions = parsedRegions ?? []
         let groupName: Substring? = parsed(
@@ -330,6 +420,9 @@ struct PCIAttribute: Sendable {
         self.apply = apply
     }
 
+    /// Required: what identifies the device and what the grouping rules read. The rest is optional: a
+    /// partial or converted tree may lack it, and a check that needs it says so where it matters
+    /// (`Unverified`) instead of every device adding a "Could not read" line.
     static let table: [PCIAttribute] = [
         PCIAttribute("vendor") { device, bytes throws(ParseError) in
             device.vendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
@@ -340,24 +433,28 @@ struct PCIAttribute: Sendable {
         PCIAttribute("class") { device, bytes throws(ParseError) in
             device.classCode = UInt32(try SysfsAttributeParser.hexID(bytes, bits: 24))
         },
-        PCIAttribute("subsystem_vendor") { device, bytes throws(ParseError) in
+        PCIAttribute("subsystem_vendor", required: false) { device, bytes throws(ParseError) in
             device.subsystemVendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
         },
-        PCIAttribute("subsystem_device") { device, bytes throws(ParseError) in
+        PCIAttribute("subsystem_device", required: false) { device, bytes throws(ParseError) in
             device.subsystemDeviceID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
         },
-        PCIAttribute("revision") { device, bytes throws(ParseError) in
+        PCIAttribute("revision", required: false) { device, bytes throws(ParseError) in
             device.revision = UInt8(try SysfsAttributeParser.hexID(bytes, bits: 8))
         },
-        PCIAttribute("dma_mask_bits") { device, bytes throws(ParseError) in
+        PCIAttribute("dma_mask_bits", required: false) { device, bytes throws(ParseError) in
             device.dmaMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64)
         },
-        PCIAttribute("consistent_dma_mask_bits") { device, bytes throws(ParseError) in
+        PCIAttribute("consistent_dma_mask_bits", required: false) { device, bytes throws(ParseError) in
             device.consistentDMAMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64)
         },
         // `removable` came with 5.12; older kernels simply lack it.
         PCIAttribute("removable", required: false) { device, bytes throws(ParseError) in
             device.removable = try SysfsAttributeParser.removable(bytes)
+        },
+        // Only VGA-class devices have it.
+        PCIAttribute("boot_vga", required: false) { device, bytes throws(ParseError) in
+            device.bootVGA = try SysfsAttributeParser.flag(bytes)
         },
         PCIAttribute("config", limit: SnapshotReader.configLimit) { device, bytes throws(ParseError) in
             device.config = try PCIConfigSpaceParser.parse(bytes)

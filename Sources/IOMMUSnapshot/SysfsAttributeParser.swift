@@ -45,6 +45,16 @@ public enum SysfsAttributeParser {
         return value
     }
 
+    /// A module's boolean parameter (`Y`/`N`) or a 0/1 switch such as `iommu_dma_protection`.
+    public static func flag(_ bytes: [UInt8]) throws(ParseError) -> Bool {
+        let line = try SysfsText.singleLine(bytes)
+        switch line {
+        case "Y", "1": return true
+        case "N", "0": return false
+        default: throw ParseError("expected Y, N, 1 or 0, found \(quoted(line))")
+        }
+    }
+
     public static func removable(_ bytes: [UInt8]) throws(ParseError) -> Removable {
         let line = try SysfsText.singleLine(bytes)
         guard let value = Removable(rawValue: String(line)) else {

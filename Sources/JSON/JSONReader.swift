@@ -405,6 +405,17 @@ public struct JSONFields {
         return result
     }
 
+    /// An object read by `body`; nil when absent or null.
+    public func optionalObject<T>(_ key: String, _ body: (JSONFields) throws(JSONReadError) -> T) throws(JSONReadError) -> T? {
+        guard let value = optional(key) else { return nil }
+        return try body(try JSONFields(value, file: file, path: name(key)))
+    }
+
+    /// An array of strings, empty when absent (a field newer than the writer).
+    public func optionalStrings(_ key: String) throws(JSONReadError) -> [String] {
+        optional(key) == nil ? [] : try strings(key)
+    }
+
     /// An array of objects, each read by `body`.
     public func objects<T>(_ key: String, _ body: (JSONFields) throws(JSONReadError) -> T) throws(JSONReadError) -> [T] {
         guard case .array(let elements)? = members[key] else { throw mismatch(key, "an array", members[key]) }

@@ -33,6 +33,16 @@ public struct JSONWriter {
         append(value ? "true" : "false")
     }
 
+    public mutating func field(_ key: String, _ value: Bool?) {
+        beginValue(key)
+        append(value.map { $0 ? "true" : "false" } ?? "null")
+    }
+
+    public mutating func value(_ value: Int) {
+        beginValue(nil)
+        append(String(value))
+    }
+
     public mutating func value(_ value: String) {
         beginValue(nil)
         appendString(value)

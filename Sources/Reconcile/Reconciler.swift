@@ -21,9 +21,11 @@ public enum Reconciler {
         check.run()
         let divergences = check.found.sorted { ($0.severity, $1.key) > ($1.severity, $0.key) }
         let unverified = check.unverified.sorted { ($0.group ?? -1, $0.question) < ($1.group ?? -1, $1.question) }
-        return Reconciliation(
+        var found = Reconciliation(
             divergences: divergences, unverified: unverified, translation: prediction.policy.translation,
-            reasons: reasons(in: snapshot, prediction: prediction))
+            reasons: reasons(in: snapshot, prediction: prediction), posture: Model.posture(of: snapshot, prediction: prediction))
+        for group in snapshot.groups { found.vfio[group.id] = Model.vfioReadiness(of: group, in: snapshot, context: prediction.context) }
+        return found
     }
 
     /// Divergences that exist only as a change between two consecutive snapshots: a group released while

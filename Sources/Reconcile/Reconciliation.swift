@@ -12,11 +12,16 @@ public struct Reconciliation: Sendable {
     /// multifunction and its functions have no ACS isolation …)"), for groups of two or more devices
     /// whose members the model put together.
     public var reasons: [Int: [String]]
+    /// Which mode the machine is in and what decided it; nil only where a caller built this by hand.
+    public var posture: Posture?
+    /// Kernel group id → whether it can be handed to VFIO and what stands in the way.
+    public var vfio: [Int: VFIOReadiness] = [:]
 
     public init(
         divergences: [Divergence], unverified: [Unverified] = [], translation: TranslationState = .unknown("not derived"),
-        reasons: [Int: [String]] = [:]
+        reasons: [Int: [String]] = [:], posture: Posture? = nil
     ) {
+        self.posture = posture
         self.divergences = divergences
         self.unverified = unverified
         self.translation = translation

@@ -14,6 +14,9 @@ public struct SimulationDiff: Sendable {
     public let changed: [(before: Divergence, after: Divergence)]
     /// Keys found in both, the same.
     public let unchanged: [Divergence]
+    /// The posture before and after the change, when the diff was made from a snapshot.
+    public var postureBefore: Posture?
+    public var postureAfter: Posture?
 
     /// Compares `before` with `after`; a key found twice counts by its first divergence.
     public init(notes: [String] = [], before: [Divergence], after: [Divergence]) {
@@ -31,8 +34,11 @@ public struct SimulationDiff: Sendable {
     /// between them (`Reconciler.transitions`) counted as after.
     public init(snapshot: Snapshot, overrides: Overrides) {
         let (simulated, notes) = overrides.apply(to: snapshot)
+        let before = Reconciler.reconcile(snapshot)
+        let after = Reconciler.reconcile(simulated)
         self.init(
-            notes: notes, before: Reconciler.divergences(in: snapshot),
-            after: Reconciler.divergences(in: simulated) + Reconciler.transitions(from: snapshot, to: simulated))
+            notes: notes, before: before.divergences, after: after.divergences + Reconciler.transitions(from: snapshot, to: simulated))
+        postureBefore = before.posture
+        postureAfter = after.posture
     }
 }

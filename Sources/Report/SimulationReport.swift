@@ -1,3 +1,4 @@
+import IOMMUModel
 import JSON
 import Reconcile
 
@@ -20,7 +21,24 @@ public enum SimulationReport {
         }
         lines.append("")
         lines.append("unchanged: \(diff.unchanged.count)")
+        if let before = diff.postureBefore, let after = diff.postureAfter {
+            lines.append("")
+            lines += postureLines(before: before, after: after)
+        }
         return TerminalText.lines(lines)
+    }
+
+    /// The posture lines that would change, each as now and after; one line when none would.
+    static func postureLines(
+        before: Posture, after: Posture, heading: String = "posture would change:", labels: (String, String) = ("now   ", "after ")
+    ) -> [String] {
+        let (now, then) = (PostureReport.lines(before), PostureReport.lines(after))
+        var lines: [String] = []
+        for (index, line) in then.enumerated() where index >= now.count || now[index] != line {
+            if index < now.count { lines.append("  \(labels.0) " + now[index]) }
+            lines.append("  \(labels.1) " + line)
+        }
+        return lines.isEmpty ? ["posture unchanged: \(after.mode.words)"] : [heading] + lines
     }
 
     /// `{"notes", "appear", "disappear", "change", "unchanged"}`; each divergence as `name`,
@@ -35,6 +53,10 @@ public enum SimulationReport {
             ScanJSON.divergenceArray("disappear", diff.disappear, into: &json)
             ScanJSON.divergenceArray("change", diff.changed.map(\.after), into: &json)
             json.field("unchanged", diff.unchanged.count)
+            if let before = diff.postureBefore, let after = diff.postureAfter {
+                PostureReport.write(before, key: "postureBefore", into: &json)
+                PostureReport.write(after, key: "postureAfter", into: &json)
+            }
         }
         return json.bytes
     }

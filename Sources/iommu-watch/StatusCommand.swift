@@ -66,6 +66,9 @@ struct Status: ParsableCommand {
             state.hasIOMMUGroups
                 ? "\(state.groups.count) IOMMU groups, \(state.pciDevices) PCI devices."
                 : "No IOMMU groups: the IOMMU is absent or disabled. \(state.pciDevices) PCI devices.")
+        if let posture = state.posture {
+            lines.append("Posture: \(posture.line) — \(posture.decidedBy)\(posture.asPredicted ? "" : " (not what the rules predict)").")
+        }
         for group in state.groups {
             let members = group.members.map { member in group.drivers[member].map { "\(member) (\($0))" } ?? member }
             lines.append("  group \(group.id)  \(group.type ?? "-")  \(members.joined(separator: ", "))")
@@ -77,6 +80,10 @@ struct Status: ParsableCommand {
         }
         let hidden = state.divergences.count - shown.count
         if hidden > 0 { lines.append("\(hidden) more hidden by MinimumSeverity= or suppressions.") }
+        if !state.unverified.isEmpty {
+            lines.append("Not verified (\(state.unverified.count)): data the rules need could not be read:")
+            for question in state.unverified { lines.append("  " + question) }
+        }
         for problem in state.readErrors { lines.append("Cannot read \(problem.path): \(problem.message).") }
         return TerminalText.lines(lines)
     }

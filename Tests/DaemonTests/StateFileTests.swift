@@ -43,7 +43,7 @@ private func refusal(_ text: String) -> JSONReadError? {
         #expect(
             Set(object.keys) == [
                 "version", "pid", "root", "started", "updated", "rescans", "kernel", "hasIOMMUGroups", "pciDevices",
-                "configFiles", "groups", "divergences", "readErrors",
+                "configFiles", "groups", "divergences", "readErrors", "unverified",
             ])
         let groups = try #require(object["groups"] as? [[String: Any]])
         #expect(Set(groups[0].keys) == ["id", "type", "members", "drivers"])

@@ -21,8 +21,21 @@ LINES = {
     "7": {"suites": ["sid"], "prefix": "7."},
 }
 
-# modules the guest may load (the typewrite scenario binds e1000e)
-WANTED_MODULES = ["e1000e"]
+# Architectures: the x86 column and the ARM64 column (issue #12). Each line gets its own private
+# apt state per architecture (APT::Architectures=<arch>), so amd64 and arm64 never share lists.
+ARCHES = ["amd64", "arm64"]
+
+# modules the guest may load, per architecture. amd64: the typewrite scenario binds e1000e.
+# arm64: Debian builds the IOMMU drivers and most PCI device drivers as modules; the ARM guest
+# loads the IOMMU driver first, then the device drivers (so they bind behind it). A name missing
+# from a release's build (built in there, or absent) is skipped.
+WANTED_MODULES = {
+    "amd64": ["e1000e"],
+    # (no virtio_rng: its hwrng thread maps a buffer for every read, which under virtio-iommu's
+    # strict MAP/UNMAP requests doubled the 6.12 boots to ~100 s; virtio-pci alone binds 00:03.0)
+    "arm64": ["arm_smmu_v3", "virtio_iommu", "virtio_pci", "virtio_net", "e1000e", "e1000",
+              "8139cp", "8139too", "nvme", "xhci_pci", "ahci"],
+}
 
 KEYRING = "/usr/share/keyrings/debian-archive-keyring.gpg"
 
@@ -59,10 +72,16 @@ def machine_mirrors():
     return main, security
 
 
+def state_name(line, arch):
+    """Folder name of a line's apt state and kernel cache: the line for amd64 (as before), line-arch else."""
+    return line if arch == "amd64" else f"{line}-{arch}"
+
+
 class Apt:
-    def __init__(self, root, line):
-        self.root = os.path.abspath(os.path.join(root, "apt", line))
+    def __init__(self, root, line, arch="amd64"):
+        self.root = os.path.abspath(os.path.join(root, "apt", state_name(line, arch)))
         self.line = line
+        self.arch = arch
         for d in ("lists/partial", "cache/archives/partial", "debs"):
             os.makedirs(os.path.join(self.root, d), exist_ok=True)
         main, security = machine_mirrors()
@@ -79,7 +98,8 @@ class Apt:
             "-o", f"Dir::Cache={self.root}/cache",
             "-o", "Acquire::Languages=none",
             "-o", "Acquire::PDiffs=false",
-            "-o", "APT::Architectures=amd64",
+            "-o", f"APT::Architectures={arch}",
+            "-o", f"APT::Architecture={arch}",
             "-o", "Debug::NoLocking=1",
         ]
 
@@ -108,10 +128,11 @@ def debcmp(a, b):
 
 
 def newest(apt, line):
-    """(abi, version, packages to download) of the newest generic amd64 kernel of the line."""
+    """(abi, version, packages to download) of the newest generic kernel of the line (apt's architecture)."""
     prefix = re.escape(LINES[line]["prefix"])
-    names = [n for n in apt.names(f"^linux-image-{prefix}.*-amd64$")
-             if not re.search(r"-(cloud|rt)-amd64$", n)]
+    arch = apt.arch
+    names = [n for n in apt.names(f"^linux-image-{prefix}.*-{arch}$")
+             if not re.search(rf"-(cloud|rt)-{arch}$", n)]
     cands = {}
     if names:  # one apt-cache call for all candidates: each call re-reads the lists
         out = apt.run("apt-cache", "show", "--no-all-versions", *names)
@@ -119,15 +140,15 @@ def newest(apt, line):
             pm = re.search(r"^Package: (\S+)", block, re.M)
             vm = re.search(r"^Version: (\S+)", block, re.M)
             if pm and vm:
-                cands[re.fullmatch(r"linux-image-(.+)-amd64", pm.group(1)).group(1)] = vm.group(1)
+                cands[re.fullmatch(rf"linux-image-(.+)-{arch}", pm.group(1)).group(1)] = vm.group(1)
     if not cands:
-        raise RuntimeError(f"no linux-image-{LINES[line]['prefix']}*-amd64 found for line {line}")
+        raise RuntimeError(f"no linux-image-{LINES[line]['prefix']}*-{arch} found for line {line}")
     abi = max(cands, key=functools.cmp_to_key(lambda a, b: debcmp(cands[a], cands[b])))
-    binary = f"linux-binary-{abi}-amd64"
+    binary = f"linux-binary-{abi}-{arch}"
     if apt.names(f"^{re.escape(binary)}$"):
-        pkgs = [binary, f"linux-modules-{abi}-amd64"]  # 7.x: image split into binary + modules
+        pkgs = [binary, f"linux-modules-{abi}-{arch}"]  # 7.x: image split into binary + modules
     else:
-        pkgs = [f"linux-image-{abi}-amd64"]
+        pkgs = [f"linux-image-{abi}-{arch}"]
     return abi, cands[abi], pkgs
 
 
@@ -182,7 +203,7 @@ def decompress(src, dst):
         shutil.copyfile(src, dst)
 
 
-def extract(debs, dest, abi):
+def extract(debs, dest, abi, arch="amd64"):
     """Keep vmlinuz, config and the wanted modules (decompressed) under dest."""
     os.makedirs(os.path.dirname(dest), exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="kx-", dir=os.path.dirname(dest))
@@ -205,7 +226,7 @@ def extract(debs, dest, abi):
         if config:
             shutil.copyfile(config[0], os.path.join(dest, "config"))
         os.makedirs(os.path.join(dest, "modules"), exist_ok=True)
-        names = module_closure(moddir, WANTED_MODULES, os.path.join(dest, "modules"))
+        names = module_closure(moddir, WANTED_MODULES[arch], os.path.join(dest, "modules"))
         with open(os.path.join(dest, "modules", "order"), "w") as f:
             f.write("\n".join(names) + "\n")
         return release
@@ -213,16 +234,16 @@ def extract(debs, dest, abi):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def fetch(cache, line, offline=False):
-    """Returns a dict describing the kernel of `line`, downloading it when newer than the cache."""
-    kdir = os.path.join(cache, "kernels", line)
+def fetch(cache, line, offline=False, arch="amd64"):
+    """Returns a dict describing the kernel of `line` for `arch`, downloading it when newer than the cache."""
+    kdir = os.path.join(cache, "kernels", state_name(line, arch))
     info_path = os.path.join(kdir, "kernel.json")
     cached = None
     if os.path.isfile(info_path):
         with open(info_path) as f:
             cached = json.load(f)
         cached.update(vmlinuz=os.path.join(kdir, "vmlinuz"), modules=os.path.join(kdir, "modules"))
-    apt = Apt(cache, line)
+    apt = Apt(cache, line, arch)
     try:
         if offline:
             raise RuntimeError("offline")
@@ -234,22 +255,66 @@ def fetch(cache, line, offline=False):
             return cached
         raise
     if cached and cached.get("packageVersion") == version and cached.get("abi") == abi \
+            and cached.get("wantedModules", WANTED_MODULES["amd64"]) == WANTED_MODULES[arch] \
             and os.path.isfile(os.path.join(kdir, "vmlinuz")):
-        log(f"{line}: {cached['release']} ({version}) cached")
+        log(f"{state_name(line, arch)}: {cached['release']} ({version}) cached")
         return cached
-    log(f"{line}: downloading {' '.join(pkgs)} = {version}")
+    log(f"{state_name(line, arch)}: downloading {' '.join(pkgs)} = {version}")
     debdir = os.path.join(apt.root, "debs")
     for old in glob.glob(f"{debdir}/*.deb"):
         os.remove(old)
     apt.run("apt-get", "-q", "download", *[f"{p}={version}" for p in pkgs], cwd=debdir)
     debs = sorted(glob.glob(f"{debdir}/*.deb"))
     shutil.rmtree(kdir, ignore_errors=True)
-    release = extract(debs, kdir, abi)
+    release = extract(debs, kdir, abi, arch)
     for d in debs:
         os.remove(d)
-    info = {"line": line, "abi": abi, "packageVersion": version, "packages": pkgs, "release": release,
+    info = {"line": line, "arch": arch, "abi": abi, "packageVersion": version, "packages": pkgs,
+            "release": release, "wantedModules": WANTED_MODULES[arch],
             "vmlinuz": os.path.join(kdir, "vmlinuz"), "modules": os.path.join(kdir, "modules")}
     with open(info_path, "w") as f:
         json.dump(info, f, indent=1)
-    log(f"{line}: {release} ready")
+    log(f"{state_name(line, arch)}: {release} ready")
     return info
+
+
+def fetch_busybox(cache, arch, line="6.1", offline=False):
+    """busybox-static for `arch` from the line's private apt state (bookworm: the host's own release),
+    so an arm64 initramfs gets an arm64 busybox. Returns (path of the busybox binary, package version)."""
+    bdir = os.path.join(cache, f"busybox-{arch}")
+    info_path = os.path.join(bdir, "busybox.json")
+    cached = None
+    if os.path.isfile(info_path) and os.path.isfile(os.path.join(bdir, "busybox")):
+        with open(info_path) as f:
+            cached = json.load(f)
+    apt = Apt(cache, line, arch)
+    try:
+        if offline:
+            raise RuntimeError("offline")
+        if not os.listdir(os.path.join(apt.root, "lists")) or not cached:
+            apt.update()
+        version = apt.version("busybox-static")
+    except Exception as e:  # network trouble: fall back to what we have
+        if cached:
+            log(f"busybox-{arch}: query failed ({e}); using cached {cached['version']}")
+            return os.path.join(bdir, "busybox"), cached["version"]
+        raise
+    if cached and cached.get("version") == version:
+        return os.path.join(bdir, "busybox"), version
+    log(f"busybox-{arch}: downloading busybox-static = {version}")
+    debdir = os.path.join(apt.root, "debs")
+    for old in glob.glob(f"{debdir}/busybox*.deb"):
+        os.remove(old)
+    apt.run("apt-get", "-q", "download", f"busybox-static={version}", cwd=debdir)
+    deb = glob.glob(f"{debdir}/busybox-static_*.deb")[0]
+    tmp = tempfile.mkdtemp(prefix="bx-", dir=cache)
+    try:
+        subprocess.run(["dpkg-deb", "-x", deb, tmp], check=True)
+        os.makedirs(bdir, exist_ok=True)
+        shutil.copy2(os.path.join(tmp, "bin", "busybox"), os.path.join(bdir, "busybox"))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+        os.remove(deb)
+    with open(info_path, "w") as f:
+        json.dump({"arch": arch, "version": version}, f)
+    return os.path.join(bdir, "busybox"), version

@@ -65,3 +65,22 @@ import Testing
         #expect(Reconciler.divergences(in: simulated).map(\.kind.name) == ["vfio-group-not-viable"])
     }
 }
+
+/// `simulate` states the posture now and after: the question a user asks before a reboot.
+@Suite struct SimulatedPostureTests {
+    @Test func passthroughOnTheCommandLineChangesTheModeAndSaysWhy() throws {
+        let diff = SimulationDiff(
+            snapshot: try Fixtures.read("qemu-6.1-intel-default-2g-a"),
+            overrides: Overrides(commandLine: "console=ttyS0 intel_iommu=on iommu=pt"))
+        #expect(diff.postureBefore?.mode == .translatedLazy)
+        #expect(diff.postureAfter?.mode == .passthrough)
+        #expect(diff.postureAfter?.decidedBy.contains("iommu=pt") == true)
+    }
+
+    @Test func turningVTdOffLeavesNoMode() throws {
+        let diff = SimulationDiff(
+            snapshot: try Fixtures.read("qemu-6.1-intel-default-2g-a"), overrides: Overrides(commandLine: "console=ttyS0 intel_iommu=off"))
+        #expect(diff.postureAfter?.mode == .off)
+        #expect(diff.postureAfter?.decidedBy == "`intel_iommu=off`")
+    }
+}

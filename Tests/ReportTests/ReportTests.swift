@@ -53,13 +53,18 @@ private let sample = Divergence(
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent("linux-61-intel").path)
         var withError = snapshot
         withError.errors = [ReadError(path: "p", kind: .missing)]
-        let json = try JSONSerialization.jsonObject(
-            with: Data(
-                ScanJSON.render(
-                    withError, divergences: [sample],
-                    unverified: [
-                        Unverified(group: 7, members: [PCIAddress("0000:00:0d.0")!], question: "q", reason: "r", remedy: "m")
-                    ])))
+        var found = Reconciler.reconcile(withError)
+        found.divergences = [sample]
+        found.unverified = [Unverified(group: 7, members: [PCIAddress("0000:00:0d.0")!], question: "q", reason: "r", remedy: "m")]
+        // One of each optional list, so every field of the posture is printed.
+        found.posture?.noIOMMUGroups = [3]
+        found.posture?.thunderboltDMAProtection = ["domain0": true]
+        found.posture?.untrustedDevices = [PCIAddress("0000:05:00.0")!]
+        found.posture?.interruptRemapping = .known(true, evidence: "e")
+        let slot = PCIAddress("0000:00:1f.3")!
+        found.vfio[8]?.mustUnbind = [VFIOReadiness.Binding(device: slot, driver: "i801_smbus")]
+        found.vfio[8]?.mayStay = [VFIOReadiness.Binding(device: slot, driver: "pci-stub")]
+        let json = try JSONSerialization.jsonObject(with: Data(ScanJSON.render(withError, found)))
         #expect(fieldPaths(json) == documented)
     }
 
@@ -146,11 +151,33 @@ private let allCaptures = FixtureFiles.captures
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent(capture).path)
         var replay = try #require(
             try JSONSerialization.jsonObject(with: Data(ScanJSON.render(snapshot, divergences: []))) as? [String: Any])
-        // The live scans were taken before groups carried the model's `reasons`: compare what both have.
-        replay["groups"] = (replay["groups"] as? [[String: Any]])?.map { $0.filter { $0.key != "reasons" } }
+        // The live scans were taken before groups carried the model's `reasons` and `vfio` and devices
+        // their `name`: compare what both have.
+        replay["groups"] = (replay["groups"] as? [[String: Any]])?.map { group in
+            var group = group.filter { $0.key != "reasons" && $0.key != "vfio" }
+            group["devices"] = (group["devices"] as? [[String: Any]])?.map { $0.filter { $0.key != "name" } }
+            return group
+        }
         for field in ["kernel", "iommus", "groups"] {
             let same = NSDictionary(dictionary: [field: live[field] ?? NSNull()]).isEqual(to: [field: replay[field] ?? NSNull()])
             #expect(same, "\(capture): \(field) differs between the live scan and the snapshot")
+        }
+    }
+
+    /// The ARM64 column (issue #12): what the reader must already do on SMMUv3 and virtio-iommu trees —
+    /// read them without errors, every group of the tree with its type and members.
+    @Test(arguments: FixtureFiles.armCaptures)
+    func armCaptureReadsEveryGroup(_ capture: String) throws {
+        let root = fixtures.appendingPathComponent(capture)
+        let snapshot = try SnapshotReader.read(root: root.path)
+        #expect(snapshot.errors == [], "\(capture): \(snapshot.errors.map { "\($0.path): \($0.message)" })")
+        let groups = root.appendingPathComponent("sys/kernel/iommu_groups")
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: groups.path)) ?? []
+        #expect(Set(snapshot.groups.map { String($0.id) }) == Set(names), "\(capture)")
+        for group in snapshot.groups {
+            let members = try FileManager.default.contentsOfDirectory(
+                atPath: groups.appendingPathComponent("\(group.id)/devices").path)
+            #expect(Set(group.members.map(\.name)) == Set(members), "\(capture): group \(group.id)")
         }
     }
 
@@ -163,5 +190,24 @@ private let allCaptures = FixtureFiles.captures
         let iommuFunction = try #require(snapshot.device(PCIAddress(domain: 0, bus: 0, device: 1, function: 0)))
         #expect(iommuFunction.classCode == 0x080600)
         #expect(iommuFunction.iommu == nil)
+    }
+}
+
+/// Colour: only at a terminal that wants it, only on lines the renderer began.
+@Suite struct TerminalColourTests {
+    @Test func noColorAndDumbTerminalsAndPipesGetNone() {
+        #expect(TerminalColour.wanted(isTerminal: true, environment: ["TERM": "xterm-256color"]))
+        #expect(!TerminalColour.wanted(isTerminal: false, environment: [:]))
+        #expect(!TerminalColour.wanted(isTerminal: true, environment: ["NO_COLOR": "1"]))
+        #expect(TerminalColour.wanted(isTerminal: true, environment: ["NO_COLOR": ""]))
+        #expect(!TerminalColour.wanted(isTerminal: true, environment: ["TERM": "dumb"]))
+    }
+
+    @Test func severitiesAreColouredAndNothingElseIs() {
+        let text = "  warning isolation-not-backed: x\n  0000:00:1f.0  8086:2918  warning in a name\nwhy: warning\n"
+        let coloured = TerminalColour.apply(text)
+        #expect(coloured.hasPrefix("  \u{1b}[33mwarning\u{1b}[0m isolation-not-backed: x\n"))
+        #expect(coloured.hasSuffix("  0000:00:1f.0  8086:2918  warning in a name\nwhy: warning\n"))
+        #expect(TerminalColour.apply("interrupts:  NOT remapped (x)\n").contains("\u{1b}[1;31mNOT remapped\u{1b}[0m"))
     }
 }
