@@ -97,8 +97,17 @@ with tempfile.TemporaryDirectory(prefix="iommu-watch-scrape-") as workdir:
     results.check(len(find(samples, "iommu_watch_rescans_total")) == 1, "iommu_watch_rescans_total")
     stamp = find(samples, "iommu_watch_last_rescan_timestamp_seconds")
     results.check(len(stamp) == 1 and abs(float(stamp[0][1]) - time.time()) < 10, "iommu_watch_last_rescan_timestamp_seconds is now (%r)" % stamp)
-    types = [line for line in text.splitlines() if line.startswith("# TYPE iommu_watch_")]
-    results.check(len(types) == 8 and "# TYPE iommu_watch_rescans_total counter" in types, "8 families with their TYPE (%d)" % len(types))
+    posture = find(samples, "iommu_watch_posture_info")
+    results.check(len(posture) == 1 and posture[0][1] == "1" and posture[0][0].get("mode") == "translated-lazy"
+                  and set(posture[0][0]) == {"mode", "interrupt_remapping", "iommufd", "vfio_noiommu_mode", "vfio_unsafe_interrupts"},
+                  "iommu_watch_posture_info{mode,interrupt_remapping,iommufd,vfio_noiommu_mode,vfio_unsafe_interrupts} (%r)" % posture)
+    types = {line.split()[2]: line.split()[3] for line in text.splitlines() if line.startswith("# TYPE iommu_watch_")}
+    expected = {"iommu_watch_groups", "iommu_watch_pci_devices", "iommu_watch_divergences", "iommu_watch_divergence",
+                "iommu_watch_group_domain_info", "iommu_watch_read_errors", "iommu_watch_posture_info", "iommu_watch_posture_as_predicted",
+                "iommu_watch_vfio_noiommu_groups", "iommu_watch_unverified", "iommu_watch_rescans_total",
+                "iommu_watch_last_rescan_timestamp_seconds"}
+    results.check(expected <= set(types) and types["iommu_watch_rescans_total"] == "counter",
+                  "every family with its TYPE (missing %r)" % sorted(expected - set(types)))
     check = subprocess.run(["promtool", "check", "metrics"], input=text, capture_output=True, text=True)
     results.check(check.returncode == 0, "promtool check metrics passes on what node_exporter serves (%r)" % (check.stdout + check.stderr).strip())
 
