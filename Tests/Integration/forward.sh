@@ -1,0 +1,16 @@
+#!/bin/bash
+# The journal forwarding test: the daemon logs to a real journald of our own (as journal.sh, in a
+# private mount namespace), systemd-journal-upload sends that journal over HTTP on localhost to
+# systemd-journal-remote, and the entries are found on the receiving side with
+# journalctl --directory by MESSAGE_ID= and IOMMU_GROUP=. Run as root, with IOMMU_WATCH=<binary>.
+# Prints "forward: N passed, N failed".
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+exec unshare --mount --propagation private -- bash -c '
+  set -euo pipefail
+  mount -t tmpfs -o mode=755 tmpfs /run
+  mkdir -p /var/log/journal && mount -t tmpfs -o mode=2755 tmpfs /var/log/journal
+  mkdir -p /run/systemd/journald.conf.d
+  printf "[Journal]\nStorage=volatile\nReadKMsg=no\nForwardToSyslog=no\nForwardToWall=no\nRateLimitIntervalSec=0\n" > /run/systemd/journald.conf.d/test.conf
+  exec python3 "'"$here"'/test_forward.py"
+'
