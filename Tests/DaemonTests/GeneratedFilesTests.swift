@@ -14,3 +14,14 @@ import TestSupport
         #expect(onDisk == generated, "\(path) is stale: run `iommu-watch catalog --write .` from the package root")
     }
 }
+
+/// docs/daemon.md's table of what is logged is written by hand: it must name every daemon event's
+/// MESSAGE_ID (a hand-copied id once went stale there and in the alerting rules).
+@Suite struct DaemonDocsTests {
+    @Test(arguments: DaemonEvent.all.map(\.name))
+    func theDaemonPageNamesEachEventsID(_ name: String) throws {
+        let page = try String(contentsOf: FixtureFiles.packageRoot.appendingPathComponent("docs/daemon.md"), encoding: .utf8)
+        let event = try #require(DaemonEvent.all.first { $0.name == name })
+        #expect(page.contains(event.messageID), "docs/daemon.md lacks \(name)'s MESSAGE_ID \(event.messageID)")
+    }
+}
