@@ -29,6 +29,11 @@ let fuzzTargets: [String: FuzzTarget] = [
     },
     "version": { bytes in _ = try? ProcVersionParser.parse(bytes) },
     "iomem": { bytes in _ = try? IOMemParser.parse(bytes) },
+    "pci_ids": { bytes in
+        let wanted: Set<PCIIDs> = [PCIIDs(vendor: 0x8086, device: 0x1521), PCIIDs(vendor: 0x10de, device: 0x1bb1)]
+        guard let names = try? PCIIDDatabaseParser.parse(bytes, wanted: wanted) else { return }
+        if !Set(names.devices.keys).isSubset(of: wanted) { fatalError("a device that was not asked for kept") }
+    },
     "mountinfo": { bytes in
         guard let mounts = try? MountInfoParser.parse(bytes) else { return }
         if mounts.contains(where: { $0.type.contains(" ") }) { fatalError("a mount type with a space accepted") }

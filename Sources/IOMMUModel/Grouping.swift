@@ -27,13 +27,16 @@ public struct Merge: Sendable, Hashable {
     public var sentence: String {
         switch cause {
         case .dmaAlias(let bridge, let hop):
-            let kind =
-                switch hop {
-                case .pcieToPCIBridge: "PCIe-to-PCI bridge"
-                case .pciToPCIeBridge: "PCI-X-to-PCIe bridge"
-                case .conventionalBridge: "conventional PCI bridge"
-                }
-            return "\(device) sits behind \(kind) \(bridge), so its DMA carries the bridge's requester id"
+            switch hop {
+            case .pcieToPCIBridge: return "\(device) sits behind PCIe-to-PCI bridge \(bridge), so its DMA carries the bridge's requester id"
+            case .pciToPCIeBridge:
+                return "\(device) sits behind PCI-X-to-PCIe bridge \(bridge), so its DMA carries the bridge's requester id"
+            case .conventionalBridge:
+                return "\(device) sits behind conventional PCI bridge \(bridge), so its DMA carries the bridge's requester id"
+            case .quirkedAsPCIeToPCIBridge:
+                return
+                    "\(device) sits behind PCI bridge \(bridge), which quirk_use_pcie_bridge_dma_alias makes alias like a PCIe-to-PCI bridge, so its DMA carries the bridge's requester id"
+            }
         case .upstreamWithoutACS(let port, let why):
             return "\(device) is below \(port), which does not isolate its downstream devices (\(why))"
         case .multifunctionWithoutACS(let slot, let why):

@@ -26,7 +26,10 @@ public struct ModelContext: Sendable {
         self.snapshot = snapshot
         let rules = KernelRules(snapshot.kernel.version)
         self.rules = rules
-        self.topology = PCITopology(snapshot.pciDevices, quirks: ACSQuirks(release: rules.version, hasIVRS: snapshot.firmware.ivrs != nil))
+        // pci_quirk_amd_sb_acs asks whether an IVRS table exists; an AMD IOMMU unit proves one does (the
+        // driver cannot start without it), also where the table itself is readable by root only.
+        let hasIVRS = snapshot.firmware.ivrs != nil || snapshot.iommus.contains { if case .amd = $0.driver { true } else { false } }
+        self.topology = PCITopology(snapshot.pciDevices, quirks: ACSQuirks(release: rules.version, hasIVRS: hasIVRS))
         var problems: [FirmwareProblem] = []
         var dmar: DMARTable?
         if let bytes = snapshot.firmware.dmar?.bytes {

@@ -122,6 +122,9 @@ public struct PCITopology: Sendable {
         case pciToPCIeBridge
         /// A conventional PCI bridge: its own requester id.
         case conventionalBridge
+        /// A conventional bridge that `quirk_use_pcie_bridge_dma_alias` makes alias like a
+        /// PCIe-to-PCI bridge (ASMedia 1080, Tundra Tsi381, ITE 8892/8893, Intel 82801).
+        case quirkedAsPCIeToPCIBridge
     }
 
     /// The bridges whose requester id the device's DMA carries, nearest first
@@ -140,7 +143,7 @@ public struct PCITopology: Sendable {
                 default: continue
                 }
             } else if flag == .pcieBridgeAlias {
-                result.append((bridge, .pcieToPCIBridge))
+                result.append((bridge, .quirkedAsPCIeToPCIBridge))
             } else if canSeeCapabilities(bridge) {
                 result.append((bridge, .conventionalBridge))
             }

@@ -214,6 +214,7 @@ public final class RootFileSystem {
     }
 
     fileprivate func readAll(_ descriptor: Int32, path: @autoclosure () -> String, limit: Int) -> Result<[UInt8], ReadError> {
+        if limit > Self.bufferSize { return readLarge(descriptor, path: path(), limit: limit) }
         let capacity = min(limit, Self.bufferSize) + 1
         var total = 0
         while true {
@@ -228,6 +229,23 @@ public final class RootFileSystem {
             if total > limit { return .failure(ReadError(path: path(), kind: .tooLarge(limit: limit))) }
         }
         return .success(Array(UnsafeRawBufferPointer(rebasing: buffer[0..<total])))
+    }
+
+    /// Files larger than the shared buffer (the PCI ID database): read in buffer-sized pieces into
+    /// a growing array, still never past `limit`.
+    private func readLarge(_ descriptor: Int32, path: String, limit: Int) -> Result<[UInt8], ReadError> {
+        var bytes: [UInt8] = []
+        while true {
+            let count: Int
+            do throws(Errno) {
+                count = try Syscalls.read(descriptor, into: buffer.baseAddress!, count: Self.bufferSize)
+            } catch {
+                return .failure(ReadError(path: path, kind: Self.kind(error.rawValue)))
+            }
+            if count == 0 { return .success(bytes) }
+            bytes.append(contentsOf: UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            if bytes.count > limit { return .failure(ReadError(path: path, kind: .tooLarge(limit: limit))) }
+        }
     }
 
     fileprivate func list(descriptor: Int32, path: String) -> Result<[String]?, ReadError> {

@@ -8,7 +8,9 @@ public enum RouteTableParser {
     public static func defaultRouteInterfaces(_ bytes: [UInt8]) throws(ParseError) -> [String] {
         let text = try SysfsText.text(bytes)
         var lines = text.split(separator: "\n", omittingEmptySubsequences: true)[...]
-        guard let header = lines.popFirst(), header.hasPrefix("Iface") else { throw ParseError("the first line is not the Iface… header") }
+        // A kernel without IPv4 routes may show nothing at all.
+        guard let header = lines.popFirst() else { return [] }
+        guard header.hasPrefix("Iface") else { throw ParseError("the first line is not the Iface… header") }
         guard lines.count <= lineLimit else { throw ParseError("more than \(lineLimit) lines") }
         var routes: [(interface: String, metric: Int)] = []
         for (index, line) in lines.enumerated() {

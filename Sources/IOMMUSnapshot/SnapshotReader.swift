@@ -111,7 +111,8 @@ public struct SnapshotReader {
     private mutating func readPlatform() -> PlatformFacts {
         var facts = PlatformFacts()
         facts.interrupts = parsed("proc/interrupts", limit: RootFileSystem.bufferSize, required: false, ProcInterruptsParser.parse)
-        if let dev = value(fileSystem.openFolder("dev")) ?? nil {
+        // Listed (not just opened) so a copied tree has `dev/` too and says "absent", not "not known".
+        if let dev = value(fileSystem.openFolder("dev")) ?? nil, value(dev.list(".")) != nil {
             facts.hasIOMMUFD = dev.notesPresence("iommu")
             // Counted through `notesPresence`, so a copied tree holds as many placeholders.
             if let devices = value(fileSystem.openFolder("dev/vfio/devices")) ?? nil, let names = value(devices.list(".")) ?? nil {
@@ -210,6 +211,10 @@ public struct SnapshotReader {
                             fileSystem.readFile(folder.path + "/amd-iommu/features", limit: Self.attributeLimit),
                             path: folder.path + "/amd-iommu/features", required: true, SysfsAttributeParser.hexRegisters)))
             }
+            // A tree without the attribute folder (a converted report; git keeps no empty folder):
+            // the drivers name their units `dmarN` (Intel) and `ivhdN` (AMD), and nothing else does.
+            if name.hasPrefix("dmar") { return IOMMUUnit(name: name, driver: .intel(capability: nil, extendedCapability: nil)) }
+            if name.hasPrefix("ivhd") { return IOMMUUnit(name: name, driver: .amd(capability: nil, features: nil)) }
             return IOMMUUnit(name: name, driver: .other)
         }
     }
@@ -291,7 +296,8 @@ public struct SnapshotReader {
             parsed(folder.readFile("type", limit: Self.attributeLimit), path: path + "/type", required: false, GroupTypeParser.parse)
             ?? .absent
         let parsedRegions = parsed(
-            folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: true,
+            // Absent from partial trees (and before 4.11): the reconciler asks about it once for all groups.
+            folder.readFile("reserved_regions", limit: Self.regionsLimit), path: path + "/reserved_regions", required: false,
             ReservedRegionsParser.parse)
         let regions = parsedRegions ?? []
         let groupName: Substring? = parsed(
@@ -414,6 +420,9 @@ struct PCIAttribute: Sendable {
         self.apply = apply
     }
 
+    /// Required: what identifies the device and what the grouping rules read. The rest is optional: a
+    /// partial or converted tree may lack it, and a check that needs it says so where it matters
+    /// (`Unverified`) instead of every device adding a "Could not read" line.
     static let table: [PCIAttribute] = [
         PCIAttribute("vendor") { device, bytes throws(ParseError) in
             device.vendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
@@ -424,19 +433,19 @@ struct PCIAttribute: Sendable {
         PCIAttribute("class") { device, bytes throws(ParseError) in
             device.classCode = UInt32(try SysfsAttributeParser.hexID(bytes, bits: 24))
         },
-        PCIAttribute("subsystem_vendor") { device, bytes throws(ParseError) in
+        PCIAttribute("subsystem_vendor", required: false) { device, bytes throws(ParseError) in
             device.subsystemVendorID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
         },
-        PCIAttribute("subsystem_device") { device, bytes throws(ParseError) in
+        PCIAttribute("subsystem_device", required: false) { device, bytes throws(ParseError) in
             device.subsystemDeviceID = UInt16(try SysfsAttributeParser.hexID(bytes, bits: 16))
         },
-        PCIAttribute("revision") { device, bytes throws(ParseError) in
+        PCIAttribute("revision", required: false) { device, bytes throws(ParseError) in
             device.revision = UInt8(try SysfsAttributeParser.hexID(bytes, bits: 8))
         },
-        PCIAttribute("dma_mask_bits") { device, bytes throws(ParseError) in
+        PCIAttribute("dma_mask_bits", required: false) { device, bytes throws(ParseError) in
             device.dmaMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64)
         },
-        PCIAttribute("consistent_dma_mask_bits") { device, bytes throws(ParseError) in
+        PCIAttribute("consistent_dma_mask_bits", required: false) { device, bytes throws(ParseError) in
             device.consistentDMAMaskBits = try SysfsAttributeParser.decimal(bytes, range: 0...64)
         },
         // `removable` came with 5.12; older kernels simply lack it.

@@ -32,6 +32,17 @@ struct Check {
             checkVFIO(group)
         }
         checkSharedIdentity()
+        let withoutRegions = snapshot.groups.filter { !$0.reservedRegionsReadable && !$0.pciMembers.isEmpty }.map(\.id)
+        if !withoutRegions.isEmpty {
+            let listed = withoutRegions.prefix(8).map(String.init).joined(separator: ", ") + (withoutRegions.count > 8 ? " …" : "")
+            unverified.append(
+                Unverified(
+                    group: nil, members: [],
+                    question:
+                        "whether the reserved regions of \(withoutRegions.count == 1 ? "group" : "\(withoutRegions.count) groups") (\(listed)) are what the rules predict",
+                    reason: "their reserved_regions files are not in the root or could not be read",
+                    remedy: "scan the live system, or capture it with `iommu-watch snapshot`, which copies reserved_regions"))
+        }
     }
 
     mutating func add(
@@ -301,8 +312,18 @@ struct Check {
         for device in group.pciMembers.compactMap(snapshot.device) {
             // Bridges (pcieport) and stub drivers do no DMA of their own; VFIO devices DMA through the VFIO domain.
             guard let driver = device.driver, !VFIOReadiness.isVFIO(driver), !VFIOReadiness.acceptedHostDrivers.contains(driver),
-                device.classCode.map({ $0 >> 16 != 0x06 }) ?? true, let bits = device.dmaMaskBits, bits < 64
+                device.classCode.map({ $0 >> 16 != 0x06 }) ?? true
             else { continue }
+            guard let bits = device.dmaMaskBits else {
+                unverified.append(
+                    Unverified(
+                        group: group.id, members: [device.address],
+                        question: "whether \(Names.short(device.address))'s DMA mask reaches all RAM in identity group \(group.id)",
+                        reason: "its dma_mask_bits is not in the root",
+                        remedy: "scan the live system, or capture it with `iommu-watch snapshot`, which copies dma_mask_bits"))
+                continue
+            }
+            guard bits < 64 else { continue }
             let limit = (UInt64(1) << UInt64(bits)) - 1
             guard limit < top else { continue }
             let consequence =

@@ -9,7 +9,7 @@ public enum ScanJSON {
         render(snapshot, Reconciliation(divergences: divergences, unverified: unverified))
     }
 
-    public static func render(_ snapshot: Snapshot, _ found: Reconciliation) -> [UInt8] {
+    public static func render(_ snapshot: Snapshot, _ found: Reconciliation, names: PCINames? = nil) -> [UInt8] {
         let (divergences, unverified) = (found.divergences, found.unverified)
         var json = JSONWriter(reservingCapacity: 1024 + snapshot.pciDevices.count * 320)
         let devices = Dictionary(snapshot.pciDevices.map { ($0.address, $0) }, uniquingKeysWith: { first, _ in first })
@@ -52,6 +52,13 @@ public enum ScanJSON {
                                     json.field("driver", device?.driver)
                                     json.field("dmaMaskBits", device?.dmaMaskBits)
                                     json.field("removable", device?.removable?.rawValue)
+                                    json.field(
+                                        "name",
+                                        device.flatMap { device in
+                                            device.vendorID.flatMap { vendor in
+                                                device.deviceID.flatMap { names?.name(vendor: vendor, device: $0) }
+                                            }
+                                        })
                                 }
                             }
                         }

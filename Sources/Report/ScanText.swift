@@ -4,8 +4,9 @@ import Reconcile
 
 /// The `scan` text a person reads: a block per group, then divergences, then what could not be read.
 public enum ScanText {
-    public static func render(_ snapshot: Snapshot, _ found: Reconciliation) -> String {
-        TerminalText.lines(lines(snapshot, found))
+    /// `names`: the PCI ID database's names for the devices, printed after each device's line.
+    public static func render(_ snapshot: Snapshot, _ found: Reconciliation, names: PCINames? = nil) -> String {
+        TerminalText.lines(lines(snapshot, found, names: names))
     }
 
     /// Divergences alone, as a reconciliation that found nothing else.
@@ -14,7 +15,7 @@ public enum ScanText {
     }
 
     /// The output as lines, before `TerminalText` makes each one safe for a terminal.
-    static func lines(_ snapshot: Snapshot, _ found: Reconciliation) -> [String] {
+    static func lines(_ snapshot: Snapshot, _ found: Reconciliation, names: PCINames? = nil) -> [String] {
         let (divergences, unverified) = (found.divergences, found.unverified)
         var lines = header(snapshot)
         if let posture = found.posture { lines += PostureReport.lines(posture) }
@@ -27,7 +28,8 @@ public enum ScanText {
             lines.append("\(snapshot.groups.count) IOMMU groups, \(memberCount) devices")
             for group in snapshot.groups {
                 lines.append("")
-                lines += block(group, devices: devices, reasons: found.reasons[group.id] ?? [], kernel: snapshot.kernel.version)
+                lines += block(
+                    group, devices: devices, reasons: found.reasons[group.id] ?? [], kernel: snapshot.kernel.version, names: names)
                 if let readiness = found.vfio[group.id] { lines += VFIOReadinessText.lines(readiness) }
             }
         }
@@ -78,9 +80,9 @@ public enum ScanText {
         return lines
     }
 
-    static func block(_ group: IOMMUGroup, devices: [PCIAddress: PCIDevice], reasons: [String] = [], kernel: KernelVersion? = nil)
-        -> [String]
-    {
+    static func block(
+        _ group: IOMMUGroup, devices: [PCIAddress: PCIDevice], reasons: [String] = [], kernel: KernelVersion? = nil, names: PCINames? = nil
+    ) -> [String] {
         var title = "Group \(group.id)"
         switch group.type {
         case .absent where kernel.map { $0 >= KernelVersion(4, 15) } ?? false:
@@ -102,7 +104,11 @@ public enum ScanText {
                 (device.vendorID.map { Hex.string(UInt64($0), width: 4) } ?? "????") + ":"
                 + (device.deviceID.map { Hex.string(UInt64($0), width: 4) } ?? "????")
             let className = device.classCode.map(PCIClassName.name(of:)) ?? "unknown class"
-            lines.append("  \(member.name)  \(ids)  \(className.padded(to: 32)) \(device.driver ?? "(no driver)")")
+            var line = "  \(member.name)  \(ids)  \(className.padded(to: 32)) \(device.driver ?? "(no driver)")"
+            if let vendor = device.vendorID, let id = device.deviceID, let name = names?.name(vendor: vendor, device: id) {
+                line = line.padded(to: 72) + "  " + name
+            }
+            lines.append(line)
         }
         for reason in reasons { lines.append("  why: " + reason) }
         return lines

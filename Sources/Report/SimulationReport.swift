@@ -29,14 +29,16 @@ public enum SimulationReport {
     }
 
     /// The posture lines that would change, each as now and after; one line when none would.
-    static func postureLines(before: Posture, after: Posture) -> [String] {
+    static func postureLines(
+        before: Posture, after: Posture, heading: String = "posture would change:", labels: (String, String) = ("now   ", "after ")
+    ) -> [String] {
         let (now, then) = (PostureReport.lines(before), PostureReport.lines(after))
         var lines: [String] = []
         for (index, line) in then.enumerated() where index >= now.count || now[index] != line {
-            if index < now.count { lines.append("  now    " + now[index]) }
-            lines.append("  after  " + line)
+            if index < now.count { lines.append("  \(labels.0) " + now[index]) }
+            lines.append("  \(labels.1) " + line)
         }
-        return lines.isEmpty ? ["posture unchanged: \(after.mode.words)"] : ["posture would change:"] + lines
+        return lines.isEmpty ? ["posture unchanged: \(after.mode.words)"] : [heading] + lines
     }
 
     /// `{"notes", "appear", "disappear", "change", "unchanged"}`; each divergence as `name`,

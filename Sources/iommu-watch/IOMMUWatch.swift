@@ -12,7 +12,9 @@ struct IOMMUWatch: ParsableCommand {
             stable id, a severity and what to do. Docs: docs/ in the source tree; `iommu-watch explain NAME`.
             """,
         version: "0.1.0",
-        subcommands: [Scan.self, Explain.self, Simulate.self, SnapshotCommand.self, CatalogCommand.self, DaemonCommand.self, Status.self]
+        subcommands: [
+            Scan.self, Explain.self, Simulate.self, Diff.self, SnapshotCommand.self, CatalogCommand.self, DaemonCommand.self, Status.self,
+        ]
     )
 }
 
@@ -25,6 +27,11 @@ struct RootOption: ParsableArguments {
 
     /// Reads the root, or says why it cannot and exits with status 2.
     func readSnapshot(recorder: ReadRecorder? = nil) throws -> Snapshot {
+        try Self.readSnapshot(at: root, recorder: recorder)
+    }
+
+    /// Reads the root at `root`, or says why it cannot and exits with status 2.
+    static func readSnapshot(at root: String, recorder: ReadRecorder? = nil) throws -> Snapshot {
         do {
             return try SnapshotReader.read(root: root, recorder: recorder)
         } catch {

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+    import Glibc
+#endif
 import IOMMUSnapshot
 import Reconcile
 import Report
@@ -16,6 +19,9 @@ struct Scan: ParsableCommand {
 
     @Option(name: .customLong("fail-on"), help: "Lowest severity that makes the exit status 1: error, warning, notice or info.")
     var failOn: Severity = .warning
+
+    @Option(help: "Colour in text output: auto (a terminal, NO_COLOR unset, TERM not dumb), always or never.")
+    var color: ColourChoice = .auto
 
     @Option(help: ArgumentHelp("Show only this IOMMU group (repeatable), and only its divergences.", valueName: "N"))
     var group: [Int] = []
@@ -51,12 +57,57 @@ struct Scan: ParsableCommand {
             }
             found.unverified = found.unverified.filter { $0.group.map(wanted.contains) ?? false }
         }
+        let names = Self.names(for: shown, root: root.root)
         switch format {
-        case .json: StandardStreams.write(ScanJSON.render(shown, found))
-        case .text: StandardStreams.write(ScanText.render(shown, found))
+        case .json: StandardStreams.write(ScanJSON.render(shown, found, names: names))
+        case .text:
+            let text = ScanText.render(shown, found, names: names)
+            StandardStreams.write(color.isOn ? TerminalColour.apply(text) : text)
         }
         if found.divergences.contains(where: { $0.severity >= failOn }) { throw ExitStatus.divergent }
     }
 }
 
+extension Scan {
+    /// Names from the PCI ID database under the root, else on this host; ids only when there is none.
+    /// A database that exists but cannot be used is said on stderr, once.
+    static func names(for snapshot: Snapshot, root: String) -> PCINames? {
+        let wanted = Set(
+            snapshot.pciDevices.compactMap { device in
+                device.vendorID.flatMap { vendor in device.deviceID.map { PCIIDs(vendor: vendor, device: $0) } }
+            })
+        guard !wanted.isEmpty else { return nil }
+        let loaded = PCIIDDatabase.load(root: root, wanted: wanted)
+        for problem in loaded.problems { StandardStreams.error("PCI ID database not used: \(problem.path): \(problem.message)") }
+        return loaded.names
+    }
+}
+
 extension Severity: ExpressibleByArgument {}
+
+/// `--color`.
+enum ColourChoice: String, ExpressibleByArgument, CaseIterable {
+    case auto, always, never
+
+    var isOn: Bool {
+        switch self {
+        case .always: true
+        case .never: false
+        case .auto: TerminalColour.wanted(isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfoEnvironment.current)
+        }
+    }
+}
+
+/// The environment as a dictionary, without Foundation.
+enum ProcessInfoEnvironment {
+    static var current: [String: String] {
+        var result: [String: String] = [:]
+        var pointer = environ
+        while let entry = pointer.pointee {
+            let text = String(cString: entry)
+            if let equals = text.firstIndex(of: "=") { result[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+            pointer += 1
+        }
+        return result
+    }
+}

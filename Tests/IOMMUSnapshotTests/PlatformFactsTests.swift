@@ -81,6 +81,22 @@ import Testing
         #expect(try SnapshotReader.read(root: copy).platform == facts)
     }
 
+    /// Found on a real kernel: a `dev/` without `iommu` is "absent" live, and must stay "absent" in
+    /// the copy, not become "not known" because nothing in `dev/` was read.
+    @Test func absenceSurvivesTheCopy() throws {
+        let root = try ScratchRoot()
+        try FileManager.default.createDirectory(atPath: root.path + "/dev/pts", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: root.path + "/sys/module/e1000e", withIntermediateDirectories: true)
+        let facts = try root.read().platform
+        #expect(facts.hasIOMMUFD == false && facts.vfioDeviceFiles == 0 && facts.vfioLoaded == false)
+        let copy = NSTemporaryDirectory() + "iommu-watch-platform-absent-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: copy) }
+        let recorder = TreeRecorder()
+        _ = try root.read(recorder: recorder)
+        try recorder.write(to: copy)
+        #expect(try SnapshotReader.read(root: copy).platform == facts)
+    }
+
     @Test func anEscapingThunderboltLinkIsRefused() throws {
         let root = try ScratchRoot()
         try root.link("sys/bus/thunderbolt/devices/domain0", to: "../../../../../../../etc")

@@ -332,17 +332,24 @@ def model_check(cfg, scan, mode):
     elif isinstance(expect, list):
         names = {d.get("name") for d in divs}
         problems += [f"expected divergence {n} missing" for n in expect if n not in names]
-    # The posture, read live in the guest: the mode it was booted into, and interrupt remapping known
-    # from its proc/interrupts (a live root always has one).
-    if not all(key in cfg for key in ("cmdline", "iommu", "line")) or cfg.get("arch") == "arm64":
-        return problems, ""
+    return problems, ""
+
+
+def posture_check(cfg, scan):
+    """The posture, read live in the guest: the mode it was booted into, and interrupt remapping
+    known from its proc/interrupts (a live root always has one). Always enforced on x86; the ARM64
+    column is scanned on the host from a busybox copy and checked by its own expectations."""
+    if cfg.get("arch") == "arm64" or not all(key in cfg for key in ("cmdline", "iommu", "line")):
+        return [], None
     posture = scan.get("posture") or {}
     want = matrix.expected_mode(cfg)
+    problems = []
     if posture.get("mode") != want:
         problems.append(f"posture mode {posture.get('mode')!r}, booted as {want!r}: {posture.get('decidedBy')}")
-    if not (posture.get("interruptRemapping") or {}).get("known"):
-        problems.append(f"posture: interrupt remapping not known in a live guest: {posture.get('interruptRemapping')}")
-    return problems, ""
+    remapping = posture.get("interruptRemapping") or {}
+    if not remapping.get("known"):
+        problems.append(f"posture: interrupt remapping not known in a live guest: {remapping}")
+    return problems, remapping.get("value")
 
 
 def replay(binary, blobs, stats, step):
@@ -366,9 +373,19 @@ def replay(binary, blobs, stats, step):
         if host.get("errors"):
             problems.append(f"replay {step}: reader errors on the snapshot: " + "; ".join(
                 f"{e.get('path')}: {e.get('message')}" for e in host["errors"][:5]))
-        for key in ("groups", "iommus", "divergences"):
+        # Device names come from the scanning host's PCI ID database (the guest has none), not the root.
+        for side in (host, guest):
+            for group in side.get("groups", []):
+                for device in group.get("devices", []):
+                    device.pop("name", None)
+        for key in ("groups", "iommus", "divergences", "posture"):
             if host.get(key) != guest.get(key):
-                problems.append(f"replay {step}: the snapshot's {key} differ from the live scan's")
+                detail = ""
+                if isinstance(host.get(key), dict) and isinstance(guest.get(key), dict):
+                    detail = ": " + "; ".join(f"{k}: live {guest[key].get(k)!r}, snapshot {host[key].get(k)!r}"
+                                              for k in sorted(set(host[key]) | set(guest[key]))
+                                              if host[key].get(k) != guest[key].get(k))[:600]
+                problems.append(f"replay {step}: the snapshot's {key} differ from the live scan's{detail}")
         return problems
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -405,12 +422,15 @@ def check_boot(cfg, text, status, model_mode):
         result["modelProblems"] = mp
         expect_groups = not (cfg["cmdline"] == "off" and cfg["iommu"] != "amd")
         if scan is not None:
+            pp, remapped = posture_check(cfg, scan)
+            problems += pp
             n = len(scan.get("groups", []))
             if expect_groups and n == 0:
                 problems.append("no IOMMU groups although the configuration turns the IOMMU on")
             if not expect_groups and n:
                 problems.append(f"{n} IOMMU groups although the configuration turns the IOMMU off")
-            result["summary"] = f"{n} groups {types_summary(scan)}"
+            mode = (scan.get("posture") or {}).get("mode")
+            result["summary"] = f"{n} groups {types_summary(scan)} {mode} IR={remapped}"
     elif scenario == "hotplug":
         problems += check_hotplug(blobs, stats, result)
     elif scenario == "typewrite":

@@ -2,6 +2,7 @@ import Foundation
 import IOMMUModel
 import IOMMUSnapshot
 import Reconcile
+import TestSupport
 import Testing
 
 /// Missing data is not evidence: where config space could not be read, the grouping rules are
@@ -48,5 +49,26 @@ import Testing
             #expect(topology.isMultifunction(PCIAddress(slot)!), "\(slot)")
         }
         #expect(!topology.isMultifunction(PCIAddress("0000:00:02.0")!))
+    }
+}
+
+/// Optional attributes a partial tree lacks are not "Could not read" lines: what needs them asks once.
+@Suite struct OptionalAttributeTests {
+    @Test func aConvertedTreeAsksAboutRegionsOnceAndListsNoMaskFiles() throws {
+        let snapshot = try SnapshotReader.read(root: FixtureFiles.folder.appendingPathComponent("lspci/dell-r730-e5v4/root").path)
+        #expect(!snapshot.errors.contains { $0.path.hasSuffix("dma_mask_bits") || $0.path.hasSuffix("reserved_regions") })
+        let found = Reconciler.reconcile(snapshot)
+        let regions = found.unverified.filter { $0.question.contains("reserved regions") }
+        #expect(regions.count == 1)
+        #expect(regions.first?.question.contains("\(snapshot.groups.count) groups") == true)
+    }
+
+    @Test func anIdentityGroupWithoutAMaskFileIsUnverifiedNotClean() throws {
+        var snapshot = try Fixtures.read("qemu-6.1-intel-passthrough-6g-a")
+        guard let index = snapshot.pciDevices.firstIndex(where: { $0.classCode.map { $0 >> 16 != 0x06 } ?? false }) else { return }
+        snapshot.pciDevices[index].driver = "e1000e"
+        snapshot.pciDevices[index].dmaMaskBits = nil
+        let found = Reconciler.reconcile(snapshot)
+        #expect(found.unverified.contains { $0.question.contains("DMA mask") })
     }
 }

@@ -151,8 +151,13 @@ private let allCaptures = FixtureFiles.captures
         let snapshot = try SnapshotReader.read(root: fixtures.appendingPathComponent(capture).path)
         var replay = try #require(
             try JSONSerialization.jsonObject(with: Data(ScanJSON.render(snapshot, divergences: []))) as? [String: Any])
-        // The live scans were taken before groups carried the model's `reasons`: compare what both have.
-        replay["groups"] = (replay["groups"] as? [[String: Any]])?.map { $0.filter { $0.key != "reasons" } }
+        // The live scans were taken before groups carried the model's `reasons` and `vfio` and devices
+        // their `name`: compare what both have.
+        replay["groups"] = (replay["groups"] as? [[String: Any]])?.map { group in
+            var group = group.filter { $0.key != "reasons" && $0.key != "vfio" }
+            group["devices"] = (group["devices"] as? [[String: Any]])?.map { $0.filter { $0.key != "name" } }
+            return group
+        }
         for field in ["kernel", "iommus", "groups"] {
             let same = NSDictionary(dictionary: [field: live[field] ?? NSNull()]).isEqual(to: [field: replay[field] ?? NSNull()])
             #expect(same, "\(capture): \(field) differs between the live scan and the snapshot")
@@ -185,5 +190,24 @@ private let allCaptures = FixtureFiles.captures
         let iommuFunction = try #require(snapshot.device(PCIAddress(domain: 0, bus: 0, device: 1, function: 0)))
         #expect(iommuFunction.classCode == 0x080600)
         #expect(iommuFunction.iommu == nil)
+    }
+}
+
+/// Colour: only at a terminal that wants it, only on lines the renderer began.
+@Suite struct TerminalColourTests {
+    @Test func noColorAndDumbTerminalsAndPipesGetNone() {
+        #expect(TerminalColour.wanted(isTerminal: true, environment: ["TERM": "xterm-256color"]))
+        #expect(!TerminalColour.wanted(isTerminal: false, environment: [:]))
+        #expect(!TerminalColour.wanted(isTerminal: true, environment: ["NO_COLOR": "1"]))
+        #expect(TerminalColour.wanted(isTerminal: true, environment: ["NO_COLOR": ""]))
+        #expect(!TerminalColour.wanted(isTerminal: true, environment: ["TERM": "dumb"]))
+    }
+
+    @Test func severitiesAreColouredAndNothingElseIs() {
+        let text = "  warning isolation-not-backed: x\n  0000:00:1f.0  8086:2918  warning in a name\nwhy: warning\n"
+        let coloured = TerminalColour.apply(text)
+        #expect(coloured.hasPrefix("  \u{1b}[33mwarning\u{1b}[0m isolation-not-backed: x\n"))
+        #expect(coloured.hasSuffix("  0000:00:1f.0  8086:2918  warning in a name\nwhy: warning\n"))
+        #expect(TerminalColour.apply("interrupts:  NOT remapped (x)\n").contains("\u{1b}[1;31mNOT remapped\u{1b}[0m"))
     }
 }
