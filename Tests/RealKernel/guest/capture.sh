@@ -40,6 +40,19 @@ for m in $(cat /lib/modules/iw/order); do
 done
 sleep 2
 say "drivers loaded t=$(cut -d' ' -f1 /proc/uptime)"
+# Wait until no probe is deferred: on 7.2 under virtio-iommu every function waits for the IOMMU
+# until the deferred-probe timeout (~10 s after the initcalls) and only then binds, untranslated;
+# a capture taken before that is a half-bound machine. At most 40 s.
+mount -t debugfs debugfs /sys/kernel/debug 2>/dev/null
+i=0
+# (debugfs files report size 0, so `[ -s ]` cannot tell: read them)
+while [ -n "$(cat /sys/kernel/debug/devices_deferred 2>/dev/null)" ] && [ $i -lt 40 ]; do
+    sleep 1
+    i=$((i + 1))
+done
+log "deferred probes: waited ${i}s; still deferred: $(tr '\n' ' ' < /sys/kernel/debug/devices_deferred 2>/dev/null)"
+sleep 1
+say "probes settled t=$(cut -d' ' -f1 /proc/uptime) waited=${i}s"
 
 say "copying t=$(cut -d' ' -f1 /proc/uptime)"
 # 2. the files the reader reads (SnapshotReader), as `iommu-watch snapshot` would copy them
