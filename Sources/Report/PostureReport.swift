@@ -69,11 +69,14 @@ public enum PostureReport {
                         }
                     }
                 }
+                let predicted: String
                 switch posture.translation {
-                case .on(let source): (json.field("predicted", "on"), json.field("decidedBy", source.description))
-                case .off(let source): (json.field("predicted", "off"), json.field("decidedBy", source.description))
-                case .unknown(let why): (json.field("predicted", "unknown"), json.field("decidedBy", why))
+                case .on: predicted = "on"
+                case .off: predicted = "off"
+                case .unknown: predicted = "unknown"
                 }
+                json.field("predicted", predicted)
+                json.field("decidedBy", posture.translation.reason)
             }
             json.field("mode", posture.mode.rawValue)
             json.field("decidedBy", posture.decidedBy)
