@@ -272,7 +272,7 @@ extension Model {
                 "the firmware declares an IOMMU (\(snapshot.firmware.declarations.joined(separator: ", "))) but no unit is registered: its driver may not be loaded or built"
             )
         case nil:
-            return .off(.firmware("no ACPI DMAR or IVRS table declares an IOMMU"))
+            return .off(.firmware("no ACPI table (DMAR, IVRS, IORT, VIOT) or device-tree node declares an IOMMU"))
         default:
             return snapshot.groups.isEmpty
                 ? .unknown("an IOMMU driver the model does not simulate") : .on(.firmware("its IOMMU groups exist"))
