@@ -252,6 +252,11 @@ ARM_MATRIX = [
     # every function bound, untranslated, iommu_groups empty (a kernel behaviour the model must flag)
     arm_config("7", "virtio-iommu-acpi", "default", expect_groups=False),
     arm_config("7", "virtio-iommu-dt", "default", expect_groups=False),
+    # iommu.strict=1 spelled out, and boots that load no device driver (the IOMMU's own only): before
+    # 6.15 a function gets its group when a driver binds, from 6.15 when the SMMU registers.
+    arm_config("6.12", "smmuv3-dt", "strict"),
+    arm_config("6.1", "smmuv3-acpi", "default", drivers="none", expect=[]),
+    arm_config("7", "smmuv3-acpi", "default", drivers="none", expect=[]),
 ]
 
 # What `make test` (CI) boots of the ARM column: exactly one configuration per line, each 30-90 s
