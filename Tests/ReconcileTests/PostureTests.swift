@@ -60,7 +60,8 @@ import Testing
 
     @Test func everyRealKernelConfigurationIsCovered() {
         #expect(Self.boots.count >= 30)
-        #expect(Set(Self.boots.map(\.variant)).isSuperset(of: ["default", "pt", "passthrough", "strict", "off", "lazy", "default-nonedrivers"]))
+        #expect(
+            Set(Self.boots.map(\.variant)).isSuperset(of: ["default", "pt", "passthrough", "strict", "off", "lazy", "default-nonedrivers"]))
         #expect(Self.boots.filter(\.isARM).count >= 16)
     }
 
