@@ -164,7 +164,7 @@ extension Model {
         return Posture(
             drivers: drivers, translation: policy.translation, mode: mode, decidedBy: decidedBy, modeAsPredicted: asPredicted,
             groupTypes: groupTypes, interruptRemapping: interruptRemapping, iommufd: iommufd, vfioDeviceFiles: deviceFiles,
-            noIOMMUGroups: snapshot.groups.filter { $0.name == "vfio-noiommu" }.map(\.id),
+            noIOMMUGroups: snapshot.groups.filter(\.isVFIONoIOMMU).map(\.id),
             vfioNoIOMMUMode: parameter(
                 platform.vfioNoIOMMUMode, "sys/module/vfio/parameters/enable_unsafe_noiommu_mode", loaded: platform.vfioLoaded),
             vfioAllowUnsafeInterrupts: parameter(

@@ -54,7 +54,7 @@ extension Model {
         var readiness = VFIOReadiness(verdict: .ready, mustUnbind: [], mayStay: [], toBind: [], blockers: [], hostNeeds: [])
         // Host and PCI-to-PCI bridges carry others' traffic; an ISA bridge is a device like any other.
         let isBridge = { (device: PCIDevice) in device.classCode.map { [0x0600, 0x0604, 0x0609].contains($0 >> 8) } ?? false }
-        if group.name == "vfio-noiommu" || devices.allSatisfy(isBridge) {
+        if group.isVFIONoIOMMU || devices.allSatisfy(isBridge) {
             readiness.verdict = .notApplicable
             return readiness
         }

@@ -22,6 +22,10 @@ public struct IOMMUGroup: Sendable, Hashable {
         self.members = members
     }
 
+    /// A group VFIO made for a device no IOMMU translates (`vfio.enable_unsafe_noiommu_mode`,
+    /// `vfio_noiommu_group_alloc()` names it): not an IOMMU group at all.
+    public var isVFIONoIOMMU: Bool { name == "vfio-noiommu" }
+
     /// The PCI members' addresses.
     public var pciMembers: [PCIAddress] { members.compactMap(\.pciAddress) }
 }

@@ -100,6 +100,8 @@ struct Check {
     /// Arm and virtio-iommu: the firmware declares an IOMMU (IORT, VIOT, the device tree), and a unit
     /// may even be registered, yet there is no group while drivers are bound.
     mutating func checkNothingTranslated() {
+        // No groups because the folder could not be listed is missing data, not an IOMMU left off.
+        guard !snapshot.errors.contains(where: { $0.path == SnapshotReader.groupsFolder }) else { return }
         let declared = snapshot.firmware.declarations
         guard !declared.isEmpty || !snapshot.iommus.isEmpty else { return }
         let bound = snapshot.pciDevices.filter { $0.driver != nil && !Self.isIOMMUItself($0, units: snapshot.iommus) }
@@ -133,6 +135,16 @@ struct Check {
         }
         for device in snapshot.pciDevices where device.driver != nil && device.iommuGroup == nil {
             guard !Self.isIOMMUItself(device, units: snapshot.iommus), device.classCode.map({ $0 >> 8 != 0x0600 }) ?? true else { continue }
+            // A link that could not be read says nothing about the group.
+            let link = device.path + "/iommu_group"
+            if snapshot.errors.contains(where: { $0.path == link }) {
+                unverified.append(
+                    Unverified(
+                        group: nil, members: [device.address], question: "whether \(Names.short(device.address)) has an IOMMU group",
+                        reason: "its iommu_group link could not be read", remedy: "scan as root, or capture it with `iommu-watch snapshot`")
+                )
+                continue
+            }
             var why = "no IOMMU attached it"
             if let (bridge, _) = context.topology.dmaAliasBridges(of: device.address).first {
                 let sharers = snapshot.pciDevices.filter { other in
@@ -157,7 +169,7 @@ struct Check {
     }
 
     mutating func checkNoIOMMU(_ group: IOMMUGroup) {
-        guard group.name == "vfio-noiommu" else { return }
+        guard group.isVFIONoIOMMU else { return }
         let names = group.members.map(\.name).sorted()
         add(
             Catalog.noIOMMUIsolation, members: group.pciMembers, suffix: group.pciMembers.isEmpty ? names.joined(separator: "+") : "",

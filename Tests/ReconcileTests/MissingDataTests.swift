@@ -72,3 +72,23 @@ import Testing
         #expect(found.unverified.contains { $0.question.contains("DMA mask") })
     }
 }
+
+/// A link or folder that could not be read is not an IOMMU that left a device (or all) untranslated.
+@Suite struct UnreadableLinkTests {
+    @Test func anUnreadableGroupLinkIsAQuestionNotADeviceWithoutGroup() throws {
+        var snapshot = try Fixtures.read("qemu-6.12-arm-smmuv3-dt-default-2g-c")
+        let refused = try #require(snapshot.device(PCIAddress("0000:02:02.0")!))
+        #expect(Reconciler.divergences(in: snapshot).contains { $0.kind == Catalog.deviceWithoutGroup })
+        snapshot.errors.append(ReadError(path: refused.path + "/iommu_group", kind: .io(errno: 13, description: "Permission denied")))
+        let found = Reconciler.reconcile(snapshot)
+        #expect(!found.divergences.contains { $0.kind == Catalog.deviceWithoutGroup })
+        #expect(found.unverified.contains { $0.members == [refused.address] && $0.question.contains("IOMMU group") })
+    }
+
+    @Test func anUnlistableGroupsFolderIsNotAnIOMMUThatTranslatesNothing() throws {
+        var snapshot = try Fixtures.read("qemu-7-arm-virtio-iommu-dt-default-2g-c")
+        #expect(Reconciler.divergences(in: snapshot).contains { $0.kind == Catalog.iommuDisabled })
+        snapshot.errors.append(ReadError(path: SnapshotReader.groupsFolder, kind: .io(errno: 13, description: "Permission denied")))
+        #expect(!Reconciler.divergences(in: snapshot).contains { $0.kind == Catalog.iommuDisabled })
+    }
+}
