@@ -28,25 +28,11 @@ public enum TerminalColour {
                 line = "\u{1b}[33m" + line + reset
             } else if ["interrupts:", "VFIO:", "external:", "IOMMU:", "mode:"].contains(where: { line.hasPrefix($0) }) {
                 for word in ["NOT remapped", "ENABLED", "ALLOWED", "NOT protected by the IOMMU"] {
-                    line = line.replacingAll(word, with: "\u{1b}[1;31m" + word + reset)
+                    line = line.replacing(word, with: "\u{1b}[1;31m" + word + reset)
                 }
             }
             out += line + "\n"
         }
         return out
-    }
-}
-
-extension String {
-    func replacingAll(_ target: String, with replacement: String) -> String {
-        guard !target.isEmpty else { return self }
-        var result = ""
-        var rest = self[...]
-        while let range = rest.firstRange(of: target) {
-            result += rest[..<range.lowerBound]
-            result += replacement
-            rest = rest[range.upperBound...]
-        }
-        return result + rest
     }
 }

@@ -93,21 +93,11 @@ enum ColourChoice: String, ExpressibleByArgument, CaseIterable {
         switch self {
         case .always: true
         case .never: false
-        case .auto: TerminalColour.wanted(isTerminal: isatty(STDOUT_FILENO) == 1, environment: ProcessInfoEnvironment.current)
+        case .auto:
+            TerminalColour.wanted(
+                isTerminal: isatty(STDOUT_FILENO) == 1,
+                environment: ["NO_COLOR", "TERM"].reduce(into: [:]) { found, name in found[name] = getenv(name).map { String(cString: $0) }
+                })
         }
-    }
-}
-
-/// The environment as a dictionary, without Foundation.
-enum ProcessInfoEnvironment {
-    static var current: [String: String] {
-        var result: [String: String] = [:]
-        var pointer = environ
-        while let entry = pointer.pointee {
-            let text = String(cString: entry)
-            if let equals = text.firstIndex(of: "=") { result[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
-            pointer += 1
-        }
-        return result
     }
 }
