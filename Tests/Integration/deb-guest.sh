@@ -19,28 +19,11 @@ nspawn=
 # shellcheck source-path=SCRIPTDIR source=check.sh
 . "$here/check.sh"  # check DESCRIPTION COMMAND...
 
-cleanup() {
-  if [ -n "$nspawn" ] && kill -0 "$nspawn" 2>/dev/null; then
-    kill -TERM "$nspawn"; for _ in $(seq 50); do kill -0 "$nspawn" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$nspawn" 2>/dev/null || true
-  fi
-  for hierarchy in unified systemd; do
-    echo $$ > "/sys/fs/cgroup/$hierarchy/cgroup.procs" 2>/dev/null || true
-    find "/sys/fs/cgroup/$hierarchy/test-$name" -depth -type d -exec rmdir {} + 2>/dev/null || true
-  done
-  rm -rf "/run/systemd/nspawn/propagate/$name" "$work"
-}
-trap cleanup EXIT
+# shellcheck source-path=SCRIPTDIR source=nspawn-guest.sh
+. "$here/nspawn-guest.sh"  # nspawn_guest_cleanup, ensure_bookworm_guest
+trap nspawn_guest_cleanup EXIT
 
-if [ ! -x "$guest_root/lib/systemd/systemd" ]; then
-  mirror=$(awk '/^URIs:/ {print $2; exit}' /etc/apt/sources.list.d/debian.sources 2>/dev/null || true)
-  echo "debootstrap of a minimal bookworm with systemd and man-db into $guest_root (about a minute, once)"
-  rm -rf "$guest_root.new"; mkdir -p "$(dirname "$guest_root")"
-  debootstrap --variant=minbase --include=systemd,systemd-sysv,dbus,libsystemd0,udev,man-db bookworm "$guest_root.new" ${mirror:+"$mirror"} \
-    >"$work/debootstrap.log" 2>&1 || { tail -20 "$work/debootstrap.log"; exit 1; }
-  rm -rf "$guest_root.new/var/cache/apt/archives/"*.deb
-  mv "$guest_root.new" "$guest_root"
-fi
+ensure_bookworm_guest "$guest_root" man-db
 
 # The newer build: the same files, a higher version (what a rebuild with a new changelog entry gives).
 version=$(dpkg-deb -f "$deb" Version)
