@@ -113,9 +113,9 @@ public struct KernelRules: Sendable, Hashable {
         return atLeast(6, 12) ? .staticGlobal(name: "identity_domain") : .sharedAllocated(name: "si_domain")
     }
 
-    /// AMD allocated one pass-through protection domain per group until the driver gained a static
-    /// `identity_domain` in its ops (6.13 by our reading of `drivers/iommu/amd/iommu.c`; not re-verified
-    /// against every release, see docs/model.md).
+    /// AMD allocated one pass-through protection domain per group (`domain_alloc(IDENTITY)`) until
+    /// 4402f2627d30 "iommu/amd: Implement global identity domain" (v6.13) gave the driver a static
+    /// `identity_domain` (drivers/iommu/amd/iommu.c; docs/kernel-rules.md#i1).
     public var amdIdentityDomain: IdentityDomainObject {
         atLeast(6, 13) ? .staticGlobal(name: "identity_domain") : .perGroup
     }
