@@ -264,7 +264,7 @@ extension Model {
             let ownTable =
                 family == "virtio-iommu"
                 ? (firmware.viot != nil ? "an ACPI VIOT table" : nil) : (firmware.iort != nil ? "an ACPI IORT table" : nil)
-            let deviceTree = firmware.deviceTreeIOMMUUsers.isEmpty ? nil : "the device tree's iommu-map"
+            let deviceTree = (firmware.deviceTree?.users ?? []).isEmpty ? nil : "the device tree's iommu-map"
             let declared = ownTable ?? deviceTree ?? "its registered IOMMU unit"
             return .on(.firmware("\(declared): the \(family ?? "") driver comes up for every unit the firmware describes"))
         case nil where !snapshot.firmware.declarations.isEmpty:

@@ -21,6 +21,8 @@ public struct ModelContext: Sendable {
     public let ivrs: IVRSTable?
     /// Firmware tables that exist but could not be decoded, with why.
     public let firmwareProblems: [FirmwareProblem]
+    /// Arm and virtio-iommu: which IOMMU the firmware puts each requester ID behind.
+    public let routes: FirmwareRoutes
 
     public init(_ snapshot: Snapshot) {
         self.snapshot = snapshot
@@ -43,9 +45,22 @@ public struct ModelContext: Sendable {
                 problems.append(FirmwareProblem(table: .ivrs, reason: error.reason))
             }
         }
+        var iort: IORTTable?
+        if let bytes = snapshot.firmware.iort?.bytes {
+            do throws(ParseError) { iort = try IORTTableParser.parse(bytes) } catch {
+                problems.append(FirmwareProblem(table: .iort, reason: error.reason))
+            }
+        }
+        var viot: VIOTTable?
+        if let bytes = snapshot.firmware.viot?.bytes {
+            do throws(ParseError) { viot = try VIOTTableParser.parse(bytes) } catch {
+                problems.append(FirmwareProblem(table: .viot, reason: error.reason))
+            }
+        }
         self.dmar = dmar
         self.policy = Model.policy(for: snapshot, rules: rules, dmar: dmar)
         self.ivrs = ivrs
+        self.routes = FirmwareRoutes(snapshot, iort: iort, viot: viot)
         self.firmwareProblems = problems
     }
 
@@ -125,6 +140,8 @@ public struct FirmwareProblem: Sendable, Hashable {
     public enum Table: String, Sendable, Hashable {
         case dmar = "DMAR"
         case ivrs = "IVRS"
+        case iort = "IORT"
+        case viot = "VIOT"
     }
 
     public var table: Table

@@ -118,9 +118,8 @@ public struct FirmwareTables: Sendable, Hashable {
     public var iort: FirmwareTable?
     /// The Virtual I/O Translation table (virtio-iommu).
     public var viot: FirmwareTable?
-    /// Device-tree nodes under `sys/firmware/devicetree/base` that route DMA through an IOMMU
-    /// (`iommu-map` or `iommus`), by node name; empty without a device tree.
-    public var deviceTreeIOMMUUsers: [String] = []
+    /// The IOMMU part of the device tree under `sys/firmware/devicetree/base`; nil without one.
+    public var deviceTree: DeviceTreeIOMMUs?
 
     public init(dmar: FirmwareTable? = nil, ivrs: FirmwareTable? = nil, iort: FirmwareTable? = nil, viot: FirmwareTable? = nil) {
         self.dmar = dmar
@@ -137,8 +136,8 @@ public struct FirmwareTables: Sendable, Hashable {
         if ivrs != nil { found.append("an ACPI IVRS table (AMD-Vi)") }
         if iort != nil { found.append("an ACPI IORT table (Arm SMMU)") }
         if viot != nil { found.append("an ACPI VIOT table (virtio-iommu)") }
-        if !deviceTreeIOMMUUsers.isEmpty {
-            found.append("the device tree (\(deviceTreeIOMMUUsers.prefix(3).joined(separator: ", ")) route DMA through an IOMMU)")
+        if let users = deviceTree?.users, !users.isEmpty {
+            found.append("the device tree (\(users.prefix(3).joined(separator: ", ")) route DMA through an IOMMU)")
         }
         return found
     }

@@ -68,7 +68,7 @@ public struct SnapshotReader {
         snapshot.memory = parsed("proc/iomem", limit: Self.regionsLimit * 4, required: false, IOMemParser.parse) ?? PhysicalMemoryLayout()
         snapshot.firmware = FirmwareTables(
             dmar: readTable("DMAR"), ivrs: readTable("IVRS"), iort: readTable("IORT"), viot: readTable("VIOT"))
-        snapshot.firmware.deviceTreeIOMMUUsers = readDeviceTreeIOMMUUsers()
+        snapshot.firmware.deviceTree = readDeviceTree()
         snapshot.platform = readPlatform()
         snapshot.iommus = readIOMMUs()
         snapshot.pciDevices = readPCIDevices()
@@ -193,22 +193,54 @@ public struct SnapshotReader {
 
     /// Top-level device-tree nodes (and their children: `pcie@…`, `soc/…`) that carry `iommu-map` or
     /// `iommus`. Presence only; the property values are not decoded. At most 512 nodes are looked at.
-    private mutating func readDeviceTreeIOMMUUsers() -> [String] {
+    /// The device tree's IOMMU nodes, PCI host bridges and `iommus` users, from the top level and
+    /// one level below (`soc/`), where Arm boards put them; nil without a device tree.
+    private mutating func readDeviceTree() -> DeviceTreeIOMMUs? {
         let base = "sys/firmware/devicetree/base"
-        guard let folder = value(fileSystem.openFolder(base)) ?? nil, let nodes = value(folder.list(".")) ?? nil else { return [] }
-        var users: [String] = []
+        guard let folder = value(fileSystem.openFolder(base)) ?? nil, let nodes = value(folder.list(".")) ?? nil else { return nil }
+        var tree = DeviceTreeIOMMUs()
         var looked = 0
         for node in nodes where folder.containsFolder(node) {
-            guard looked < 512, let child = value(folder.openFolder(node)) ?? nil else { break }
+            guard looked < Self.deviceTreeNodeLimit, let child = value(folder.openFolder(node)) ?? nil else { break }
             looked += 1
-            if child.notesPresence("iommu-map") || child.notesPresence("iommus") { users.append(node) }
-            for grandchild in (value(child.list(".")) ?? nil) ?? [] where looked < 512 && child.containsFolder(grandchild) {
+            readDeviceTreeNode(child, path: node, into: &tree)
+            for grandchild in (value(child.list(".")) ?? nil) ?? []
+            where looked < Self.deviceTreeNodeLimit && child.containsFolder(grandchild) {
                 looked += 1
                 guard let inner = value(child.openFolder(grandchild)) ?? nil else { continue }
-                if inner.notesPresence("iommu-map") || inner.notesPresence("iommus") { users.append(node + "/" + grandchild) }
+                readDeviceTreeNode(inner, path: node + "/" + grandchild, into: &tree)
             }
         }
-        return users
+        return tree
+    }
+
+    /// A real tree has a few hundred nodes at these two levels.
+    static let deviceTreeNodeLimit = 512
+    /// `iommu-map` of a large server is a few hundred bytes.
+    static let deviceTreePropertyLimit = 64 * 1024
+
+    private mutating func readDeviceTreeNode(_ node: RootFileSystem.Folder, path: String, into tree: inout DeviceTreeIOMMUs) {
+        func property<T>(_ name: String, _ parse: ([UInt8]) throws(ParseError) -> T) -> T? {
+            guard node.contains(name) else { return nil }
+            return parsed(
+                node.readFile(name, limit: Self.deviceTreePropertyLimit), path: node.path + "/" + name, required: false, parse)
+        }
+        if node.contains("#iommu-cells") {
+            tree.iommus.append(
+                DeviceTreeIOMMUs.IOMMUNode(
+                    path: path, phandle: property("phandle", DeviceTreePropertyParser.cell),
+                    compatible: property("compatible", DeviceTreePropertyParser.strings) ?? []))
+        }
+        if property("device_type", DeviceTreePropertyParser.strings)?.first == "pci" {
+            let host = DeviceTreeIOMMUs.PCIHost(
+                path: path, domain: property("linux,pci-domain", DeviceTreePropertyParser.cell),
+                iommuMap: property("iommu-map", DeviceTreePropertyParser.iommuMap),
+                iommuMapMask: property("iommu-map-mask", DeviceTreePropertyParser.cell))
+            tree.pciHosts.append(host)
+            if node.contains("iommu-map") || node.notesPresence("iommus") { tree.users.append(path) }
+        } else if node.notesPresence("iommu-map") || node.notesPresence("iommus") {
+            tree.users.append(path)
+        }
     }
 
     // MARK: IOMMU units

@@ -204,8 +204,8 @@ public enum Catalog {
         title: "A device the firmware puts behind an IOMMU is driven without an IOMMU group",
         explanation: """
             The firmware routes this PCI function's DMA through an IOMMU (the IORT's or device tree's ID \
-            mapping, or VIOT), other devices have IOMMU groups, and a driver is bound to it — but it has no \
-            IOMMU group. Its DMA is either untranslated or, where the IOMMU blocks unknown streams, broken. \
+            mapping, or the VIOT), other devices have IOMMU groups, and a driver is bound to it — but it has \
+            no IOMMU group. Its DMA is either untranslated or, where the IOMMU blocks unknown streams, broken. \
             The usual cause on Arm SMMUv3: two devices behind a PCIe-to-PCI bridge share one requester ID and \
             so one StreamID; the SMMU accepts the first and refuses the second ("stream … already in tree", \
             "Aliasing StreamID … unsupported, expect DMA to be broken"). virtio-iommu may likewise leave \

@@ -104,7 +104,14 @@ struct Check {
         guard !snapshot.errors.contains(where: { $0.path == SnapshotReader.groupsFolder }) else { return }
         let declared = snapshot.firmware.declarations
         guard !declared.isEmpty || !snapshot.iommus.isEmpty else { return }
-        let bound = snapshot.pciDevices.filter { $0.driver != nil && !Self.isIOMMUItself($0, units: snapshot.iommus) }
+        // Where the firmware's routes are known, only the functions it sends to an IOMMU count.
+        let bound = snapshot.pciDevices.filter { device in
+            guard device.driver != nil, !Self.isIOMMUItself(device, units: snapshot.iommus) else { return false }
+            guard let route = context.routes.route(domain: device.address.domain, requesterID: device.address.requesterID) else {
+                return true
+            }
+            return route.iommu != nil
+        }
         guard !bound.isEmpty else { return }
         let units = snapshot.iommus.map { "\($0.name) (\($0.driver.name))" }
         let what =
@@ -123,10 +130,10 @@ struct Check {
         device.classCode.map { $0 >> 8 == 0x0806 } == true || units.contains { $0.name == device.address.description }
     }
 
-    /// Arm SMMU and virtio-iommu hosts: a bound PCI function without a group, while others have one
-    /// (the firmware maps every requester ID of the root complex to the IOMMU on these platforms).
-    /// Not checked on x86, where DMAR/IVRS scopes and the integrated-graphics exception decide who
-    /// is translated.
+    /// Arm SMMU and virtio-iommu hosts: a bound PCI function without a group although the firmware
+    /// routes its requester ID to an IOMMU (`FirmwareRoutes`), while other devices have groups. Not
+    /// checked on x86, where DMAR/IVRS scopes and the integrated-graphics exception decide who is
+    /// translated; a function the firmware routes past every IOMMU is untranslated by design.
     mutating func checkDevicesWithoutGroup() {
         guard !snapshot.groups.isEmpty, let family = snapshot.iommus.first?.driver else { return }
         switch family {
@@ -145,8 +152,27 @@ struct Check {
                 )
                 continue
             }
+            guard let route = context.routes.route(domain: device.address.domain, requesterID: device.address.requesterID) else {
+                unverified.append(
+                    Unverified(
+                        group: nil, members: [device.address],
+                        question:
+                            "whether \(Names.short(device.address)), bound to \(device.driver ?? "") without an IOMMU group, is meant to be behind an IOMMU",
+                        reason: context.routes.unknownReason,
+                        remedy: "scan as root (the ACPI tables are readable by root only), or capture with `iommu-watch snapshot` as root"))
+                continue
+            }
+            guard case .translated(let iommu, let id) = route else { continue }
+            let idName = family == .virtio ? "endpoint ID" : "StreamID"
             var why = "no IOMMU attached it"
-            if let (bridge, _) = context.topology.dmaAliasBridges(of: device.address).first {
+            if let (bridge, hop) = context.topology.dmaAliasBridges(of: device.address).first {
+                // pci_for_each_dma_alias(): a PCIe-to-PCI bridge's alias is devfn 0 of its secondary
+                // bus (the device's own bus when it sits right behind it), other bridges' their own ID.
+                let aliasRID =
+                    hop == .pcieToPCIBridge && device.parent == bridge ? UInt16(device.address.bus) << 8 : bridge.requesterID
+                let aliasID = context.routes.route(domain: device.address.domain, requesterID: aliasRID).flatMap { route in
+                    if case .translated(_, let id) = route { " (\(idName) 0x\(Hex.string(UInt64(id), width: 1)))" } else { nil }
+                }
                 let sharers = snapshot.pciDevices.filter { other in
                     other.address != device.address && other.iommuGroup != nil
                         && context.topology.dmaAliasBridges(of: other.address).first?.bridge == bridge
@@ -154,7 +180,7 @@ struct Check {
                 if let first = sharers.first {
                     why =
                         family == .armSMMUv3 || family == .armSMMU
-                        ? "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)) with \(Names.short(first.address)), so both DMA with one requester ID and one StreamID; the SMMU accepted \(Names.short(first.address)) and refused \(Names.short(device.address)) (\"Aliasing StreamID … unsupported\" or \"stream … already in tree\" in the kernel log), so its DMA is broken or untranslated"
+                        ? "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)) with \(Names.short(first.address)), so both DMA with requester ID 0x\(Hex.string(UInt64(aliasRID), width: 4))\(aliasID ?? ""); the SMMU accepted \(Names.short(first.address)) and refused \(Names.short(device.address)) (\"Aliasing StreamID … unsupported\" or \"stream … already in tree\" in the kernel log), so its DMA is broken or untranslated"
                         : "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)) with \(Names.short(first.address)) and shares its requester ID; the virtio-iommu did not attach it"
                 } else {
                     why = "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)); the \(family.name) driver did not attach it"
@@ -163,7 +189,7 @@ struct Check {
             add(
                 Catalog.deviceWithoutGroup, members: [device.address], group: nil, slot: device.address,
                 message:
-                    "\(Names.short(device.address)) is bound to \(device.driver ?? "") but has no IOMMU group while other devices have one: \(why)",
+                    "\(Names.short(device.address)) is bound to \(device.driver ?? "") but has no IOMMU group, though the \(iommu.source) routes its DMA to \(iommu.name) (\(idName) 0x\(Hex.string(UInt64(id), width: 1))) and other devices have groups: \(why)",
                 expected: "an IOMMU group", observed: "none")
         }
     }

@@ -91,4 +91,30 @@ import Testing
         snapshot.errors.append(ReadError(path: SnapshotReader.groupsFolder, kind: .io(errno: 13, description: "Permission denied")))
         #expect(!Reconciler.divergences(in: snapshot).contains { $0.kind == Catalog.iommuDisabled })
     }
+    /// An IORT readable by root only, scanned as another user: whether the grouped-less function is
+    /// meant to be behind the SMMU is a question, not a device-without-group.
+    @Test func anUnreadableIORTIsAQuestionNotADeviceWithoutGroup() throws {
+        var snapshot = try Fixtures.read("qemu-7-arm-smmuv3-acpi-default-2g-c")
+        #expect(Reconciler.divergences(in: snapshot).contains { $0.kind == Catalog.deviceWithoutGroup })
+        snapshot.firmware.iort = FirmwareTable(bytes: nil)
+        let found = Reconciler.reconcile(snapshot)
+        #expect(!found.divergences.contains { $0.kind == Catalog.deviceWithoutGroup })
+        #expect(found.unverified.contains { $0.members == [PCIAddress("0000:02:02.0")!] && $0.reason.contains("IORT") })
+    }
+
+    /// A bound function the firmware routes past every IOMMU is untranslated by design, not a device
+    /// the IOMMU failed to take.
+    @Test func aFunctionTheFirmwareLeavesOutIsNotADeviceWithoutGroup() throws {
+        var snapshot = try Fixtures.read("qemu-7-arm-smmuv3-dt-default-2g-c")
+        let tree = try #require(snapshot.firmware.deviceTree)
+        let map = try #require(tree.pciHosts.first?.iommuMap?.first)
+        // The same SMMU for every requester ID but 02:02.0's (0x0210).
+        var limited = tree
+        limited.pciHosts[0].iommuMap = [
+            DeviceTreeIOMMUs.IOMMUMapEntry(ridBase: 0, phandle: map.phandle, iommuBase: 0, length: 0x210),
+            DeviceTreeIOMMUs.IOMMUMapEntry(ridBase: 0x211, phandle: map.phandle, iommuBase: 0x211, length: 0xfdef),
+        ]
+        snapshot.firmware.deviceTree = limited
+        #expect(!Reconciler.divergences(in: snapshot).contains { $0.kind == Catalog.deviceWithoutGroup })
+    }
 }
