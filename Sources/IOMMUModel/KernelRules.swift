@@ -126,6 +126,44 @@ public struct KernelRules: Sendable, Hashable {
         atLeast(6, 9) ? .staticGlobal(name: "arm_smmu_identity_domain") : .perGroup
     }
 
+    /// Arm SMMU and virtio-iommu: from 6.15 every PCI function the firmware routes to an IOMMU is
+    /// grouped when the IOMMU registers (bcb81ac6ae3c "iommu: Get DT/ACPI parsing into the proper probe
+    /// path"); before, only when a driver binds to it, through `dma_configure` at probe
+    /// (docs/kernel-rules.md#a1).
+    public var armGroupsEveryFunctionAtRegistration: Bool { atLeast(6, 15) }
+
+    /// Device-tree PCI hosts: which boot-time functions get ACS (docs/kernel-rules.md#a1). The only
+    /// `pci_request_acs()` on that path is in `of_iommu_configure()`, and `pci_enable_acs()` ran from
+    /// `pci_acs_init()` at enumeration until c41e2fb67e26 "PCI: Enable ACS after configuring IOMMU for
+    /// OF platforms" (v7.0) moved it after `of_dma_configure()`.
+    public var deviceTreeACS: DeviceTreeACS {
+        if atLeast(7, 0) { return .everyFunction }
+        return atLeast(6, 15) ? .allButTheFirst : .none
+    }
+
+    public enum DeviceTreeACS: Sendable, Hashable {
+        /// ≤6.14: `of_iommu_configure()` runs when a driver binds, after every boot-time function
+        /// passed `pci_acs_init()`: none gets ACS.
+        case none
+        /// 6.15–6.19: it runs when each function is added, after that function's `pci_acs_init()`: the
+        /// first function scanned misses ACS, the rest get it.
+        case allButTheFirst
+        /// 7.0+: `pci_dma_configure()` enables ACS after the IOMMU is configured: every function.
+        case everyFunction
+
+        public var description: String {
+            switch self {
+            case .none: "none gets it (before 6.15)"
+            case .allButTheFirst: "all but the first function scanned get it (6.15–6.19)"
+            case .everyFunction: "every function gets it (7.0+)"
+            }
+        }
+    }
+
+    /// IORT RMR nodes become `direct`/`direct-relaxable` reserved regions from 6.0 (491cf4a6735a
+    /// "ACPI/IORT: Add support to retrieve IORT RMR reserved regions").
+    public var iortRMRRegions: Bool { atLeast(6, 0) }
+
     /// Who refuses to give a group with a `direct` region to VFIO (docs/kernel-rules.md#v1).
     /// ≤6.5 only Intel, for RMRR-locked devices; 6.6+ the core for any `direct` region
     /// (a48ce36e2786 "iommu: Prevent RESV_DIRECT devices from blocking domains").

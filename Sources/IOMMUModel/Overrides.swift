@@ -60,7 +60,7 @@ public struct Overrides: Sendable, Hashable {
                 }
                 snapshot.kernelConfig = nil
             }
-            snapshot = reboot(snapshot, notes: &notes)
+            snapshot = reboot(snapshot, original: original, notes: &notes)
         }
         for slot in unplug { snapshot = remove(slot, from: snapshot, notes: &notes) }
         for binding in bind {
@@ -75,10 +75,11 @@ public struct Overrides: Sendable, Hashable {
         return (snapshot, notes)
     }
 
-    /// A new boot: types and reserved regions as the kernel would set them, on the observed membership.
-    func reboot(_ snapshot: Snapshot, notes: inout [String]) -> Snapshot {
+    /// A new boot: types and reserved regions as the kernel would set them, on the observed membership
+    /// (re-derived on Arm hosts where the release changes it, `ArmReboot.swift`).
+    func reboot(_ snapshot: Snapshot, original: Snapshot, notes: inout [String]) -> Snapshot {
         var snapshot = snapshot
-        let context = ModelContext(snapshot)
+        var context = ModelContext(snapshot)
         if context.policy.disabledBy != nil || context.policy.translation.isOff {
             notes.append("DMA translation \(context.policy.translation): the kernel would create no IOMMU groups")
             snapshot.groups = []
@@ -90,6 +91,31 @@ public struct Overrides: Sendable, Hashable {
         }
         if snapshot.groups.isEmpty {
             notes.append("the snapshot has no groups to re-derive; boot it with the IOMMU on to simulate groups")
+        } else if Self.isArmIOMMUHost(snapshot) {
+            let old = KernelRules(original.kernel.version), new = context.rules
+            var changes: [String] = []
+            if Self.isDeviceTreeBoot(snapshot), old.deviceTreeACS != new.deviceTreeACS {
+                snapshot = Self.deviceTreeACS(snapshot, from: old, to: new)
+                changes.append("ACS on the device tree's boot-time functions: \(new.deviceTreeACS.description)")
+            }
+            if old.armGroupsEveryFunctionAtRegistration != new.armGroupsEveryFunctionAtRegistration {
+                changes.append(
+                    new.armGroupsEveryFunctionAtRegistration
+                        ? "every function the firmware routes to the IOMMU is grouped when it registers (6.15+)"
+                        : "only functions with a driver bound are grouped (before 6.15)")
+            }
+            if !changes.isEmpty {
+                context = ModelContext(snapshot)
+                if let covered = Self.armCoveredFunctions(context, observed: original) {
+                    snapshot = Self.regroup(snapshot, covered: covered, context: context)
+                    context = ModelContext(snapshot)
+                    notes.append("group membership re-derived: \(changes.joined(separator: "; "))")
+                } else {
+                    notes.append(
+                        "group membership kept as observed, though \(changes.joined(separator: "; ")): the firmware's routes are unknown (\(context.routes.unknownReason))"
+                    )
+                }
+            }
         }
         for index in snapshot.groups.indices {
             let members = snapshot.groups[index].pciMembers

@@ -11,7 +11,9 @@ struct Simulate: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Show which divergences would appear or disappear after a change.",
         discussion: """
-            --cmdline and --kernel simulate a reboot (types and reserved regions re-derived by the model);
+            --cmdline and --kernel simulate a reboot (types and reserved regions re-derived by the model; on Arm \
+            SMMU and virtio-iommu hosts also group membership, where the release changes it: groups at IOMMU \
+            registration from 6.15, device-tree ACS from 7.0);
             --unplug, --bind and --set-type then act on the running system in that order. A type write the
             kernel release would refuse is reported and not applied.
             """)
