@@ -62,7 +62,7 @@ extension Overrides {
             else { continue }
             guard context.rules.armGroupsEveryFunctionAtRegistration || device.driver != nil else { continue }
             if isSMMUv3 {
-                let ids = [id] + streamIDsOfAliases(address, context: context)
+                let ids = [id] + context.firmwareIDsOfAliases(address)
                 guard taken.isDisjoint(with: ids) else { continue }
                 taken.formUnion(ids)
             } else if let before = observed.device(address), before.driver != nil, before.iommuGroup == nil {
@@ -71,19 +71,6 @@ extension Overrides {
             covered.append(address)
         }
         return covered
-    }
-
-    /// The IDs the firmware gives the requester IDs a function's DMA also carries
-    /// (`pci_for_each_dma_alias()`: a PCIe-to-PCI bridge's secondary bus with devfn 0, another
-    /// bridge's own ID).
-    static func streamIDsOfAliases(_ address: PCIAddress, context: ModelContext) -> [UInt32] {
-        context.topology.dmaAliasBridges(of: address).compactMap { bridge, hop in
-            let device = context.snapshot.device(address)
-            let alias: UInt16 =
-                hop == .pcieToPCIBridge && device?.parent == bridge ? UInt16(address.bus) << 8 : bridge.requesterID
-            if case .translated(_, let id)? = context.routes.route(domain: address.domain, requesterID: alias) { return id }
-            return nil
-        }
     }
 
     /// The snapshot regrouped as the model partitions `covered`: a group with the same PCI members

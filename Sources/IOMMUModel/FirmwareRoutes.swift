@@ -185,11 +185,14 @@ public struct FirmwareIOMMU: Sendable, Hashable {
     public var source: String
     /// The PCI function of a virtio-iommu.
     public var pciAddress: PCIAddress?
+    /// The SMMU's node in the IORT (what RMR mappings refer to).
+    public var iortNodeOffset: UInt32?
 
-    public init(name: String, source: String, pciAddress: PCIAddress?) {
+    public init(name: String, source: String, pciAddress: PCIAddress?, iortNodeOffset: UInt32? = nil) {
         self.name = name
         self.source = source
         self.pciAddress = pciAddress
+        self.iortNodeOffset = iortNodeOffset
     }
 
     init(iortNode node: IORTTable.Node) {
@@ -200,12 +203,28 @@ public struct FirmwareIOMMU: Sendable, Hashable {
         }
         source = "IORT"
         pciAddress = nil
+        iortNodeOffset = node.offset
     }
 
     init(deviceTreeNode node: DeviceTreeIOMMUs.IOMMUNode) {
         name = node.path + (node.compatible.first.map { " (\($0))" } ?? "")
         source = "device tree"
         pciAddress = nil
+        iortNodeOffset = nil
+    }
+}
+
+extension ModelContext {
+    /// The IDs the firmware gives the requester IDs a function's DMA also carries
+    /// (`pci_for_each_dma_alias()`: a PCIe-to-PCI bridge's secondary bus with devfn 0, another
+    /// bridge's own ID), as far as they reach an IOMMU.
+    public func firmwareIDsOfAliases(_ address: PCIAddress) -> [UInt32] {
+        topology.dmaAliasBridges(of: address).compactMap { bridge, hop in
+            let alias: UInt16 =
+                hop == .pcieToPCIBridge && snapshot.device(address)?.parent == bridge ? UInt16(address.bus) << 8 : bridge.requesterID
+            if case .translated(_, let id)? = routes.route(domain: address.domain, requesterID: alias) { return id }
+            return nil
+        }
     }
 }
 

@@ -122,7 +122,14 @@ public struct Overrides: Sendable, Hashable {
             guard !members.isEmpty else { continue }
             let type = context.typeDecision(for: members).type ?? .unknown
             snapshot.groups[index].type = .value(type, hasNewline: context.rules.typeAlwaysHasNewline || type != .dma)
-            snapshot.groups[index].reservedRegions = context.regions(for: members).map(\.region)
+            // A condition the root does not show (IORT RMR on PCI devices) is taken as the observed
+            // boot had it: the ranges stay when its group had them.
+            let withConditional = context.regions(for: members)
+            let observed = Set(snapshot.groups[index].reservedRegions)
+            let keepsConditional = withConditional.allSatisfy { entry in
+                !entry.sources.contains(where: \.isConditional) || observed.contains(entry.region)
+            }
+            snapshot.groups[index].reservedRegions = context.regions(for: members, conditional: keepsConditional).map(\.region)
         }
         notes.append(
             "rebooted with \(snapshot.kernel.release ?? "the same kernel") and `\(snapshot.kernel.commandLine?.raw ?? "")`: DMA translation \(context.policy.translation); global policy \(context.policy.summary)"

@@ -14,6 +14,15 @@ public enum RegionSource: Sendable, Hashable, CustomStringConvertible {
     case ivmd(device: PCIAddress, start: UInt64, exclusion: Bool)
     /// Arm SMMU's software MSI window `MSI_IOVA_BASE`, `MSI_IOVA_LENGTH` (`arm_smmu_get_resv_regions()`).
     case armSoftwareMSIWindow
+    /// An IORT RMR range whose ID mapping names one of the device's StreamIDs on its SMMU. A PCI
+    /// device gets it only when its host bridge's firmware asks to preserve the boot configuration
+    /// (`preserve_config`, an ACPI _DSM sysfs does not show), so it may be there or not.
+    case iortRMR(base: UInt64, length: UInt64)
+
+    /// A region the kernel adds or not on a condition the root does not show.
+    public var isConditional: Bool {
+        if case .iortRMR = self { true } else { false }
+    }
 
     public var description: String {
         switch self {
@@ -24,6 +33,8 @@ public enum RegionSource: Sendable, Hashable, CustomStringConvertible {
         case .ivmd(let device, let start, let exclusion):
             "IVMD \(exclusion ? "exclusion range" : "unity map") at \(ReservedRegion.format(start)) for \(device)"
         case .armSoftwareMSIWindow: "Arm SMMU software MSI window"
+        case .iortRMR(let base, let length):
+            "IORT RMR \(ReservedRegion.format(base))–\(ReservedRegion.format(base &+ length &- 1)), if the host bridge preserves its boot configuration"
         }
     }
 }
@@ -95,12 +106,45 @@ extension ModelContext {
                     (ReservedRegion(start: Self.hyperTransport.start, end: Self.hyperTransport.end, type: .reserved), .hyperTransportHole))
             }
         case .armSMMUv3, .armSMMU:
-            // arm_smmu_get_resv_regions(): the software MSI window, then iommu_dma_get_resv_regions()
-            // (IORT RMR nodes under ACPI, `iommu-addresses` in a device tree from 6.3; not modelled:
-            // neither is in sysfs but as the result).
+            // arm_smmu_get_resv_regions(): the software MSI window, then iommu_dma_get_resv_regions():
+            // IORT RMR nodes under ACPI (6.0+); a device tree's `iommu-addresses` (6.3+) are not
+            // modelled, as the reserved-memory nodes that carry them are not read.
             result.append((ReservedRegion(start: Self.armMSIWindow.start, end: Self.armMSIWindow.end, type: .msi), .armSoftwareMSIWindow))
+            result += iortReservedMemory(of: address)
         case .virtio, .other, nil:
             break
+        }
+        return result
+    }
+
+    /// `iort_iommu_rmr_get_resv_regions()` (6.0+): one region per descriptor of each RMR node with an ID
+    /// mapping to the device's SMMU whose output range `[output_base, output_base + id_count]` holds
+    /// one of its StreamIDs (`iort_rmr_has_dev()`); `direct-relaxable` when the node permits
+    /// remapping. The descriptors' 64 KiB alignment fix-up is not modelled.
+    func iortReservedMemory(of address: PCIAddress) -> [(ReservedRegion, RegionSource)] {
+        guard rules.iortRMRRegions, case .acpi(let iort?, _)? = routes.source,
+            case .translated(let smmu, let id)? = routes.route(domain: address.domain, requesterID: address.requesterID),
+            let smmuOffset = smmu.iortNodeOffset
+        else { return [] }
+        let ids = [id] + firmwareIDsOfAliases(address)
+        var result: [(ReservedRegion, RegionSource)] = []
+        for node in iort.nodes {
+            guard case .reservedMemory(let relaxable, let ranges) = node.kind,
+                node.mappings.contains(where: { mapping in
+                    mapping.outputReference == smmuOffset
+                        && ids.contains {
+                            UInt64($0) >= UInt64(mapping.outputBase) && UInt64($0) <= UInt64(mapping.outputBase) + UInt64(mapping.idCount)
+                        }
+                })
+            else { continue }
+            for range in ranges where range.length > 0 {
+                result.append(
+                    (
+                        ReservedRegion(
+                            start: range.base, end: range.base &+ (range.length - 1), type: relaxable ? .directRelaxable : .direct),
+                        .iortRMR(base: range.base, length: range.length)
+                    ))
+            }
         }
         return result
     }
@@ -146,11 +190,13 @@ extension ModelContext {
         return current
     }
 
-    /// The group's list, as `iommu_get_group_resv_regions()` builds it from its members.
-    public func regions(for members: [PCIAddress]) -> [PredictedRegion] {
+    /// The group's list, as `iommu_get_group_resv_regions()` builds it from its members; without the
+    /// regions whose condition the root does not show (`RegionSource.isConditional`) when
+    /// `conditional` is false.
+    public func regions(for members: [PCIAddress], conditional: Bool = true) -> [PredictedRegion] {
         var merged: [PredictedRegion] = []
         for member in members.sorted() {
-            for (region, source) in regions(of: member) {
+            for (region, source) in regions(of: member) where conditional || !source.isConditional {
                 merged =
                     rules.mergesTouchingRegions
                     ? Self.insert(region, source, into: merged) : Self.insertBefore53(region, source, into: merged)
