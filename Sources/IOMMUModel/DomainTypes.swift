@@ -75,6 +75,11 @@ extension ModelContext {
                     "it is removable (behind an external-facing port), so the kernel treats it as untrusted and forces DMA (28b41e2c6aeb, iommu_get_def_domain_type())"
             )
         }
+        if case .armSMMUv3 = family, rules.smmuV3HiSiliconPTTIdentity, device?.vendorID == 0x19e5, device?.deviceID == 0xa12e {
+            return DeviceTypeNeed(
+                device: address, type: .identity, untrusted: false,
+                rule: "it is a HiSilicon PCIe Tune and Trace device, which SMMUv3's arm_smmu_def_domain_type() puts in identity (6.1+)")
+        }
         if case .intel = family, rules.intelGraphicsIdentityQuirk, policy.intelGraphicsIdentityMap, isDisplay(device) {
             return DeviceTypeNeed(
                 device: address, type: .identity, untrusted: false,

@@ -160,6 +160,11 @@ public struct KernelRules: Sendable, Hashable {
         }
     }
 
+    /// SMMUv3's `arm_smmu_def_domain_type()` demands identity for the HiSilicon PCIe Tune and Trace
+    /// device (19e5:a12e, `IS_HISI_PTT_DEVICE()`), whose trace DMA must not be translated; 6.1+
+    /// (docs/kernel-rules.md#a1).
+    public var smmuV3HiSiliconPTTIdentity: Bool { atLeast(6, 1) }
+
     /// IORT RMR nodes become `direct`/`direct-relaxable` reserved regions from 6.0 (491cf4a6735a
     /// "ACPI/IORT: Add support to retrieve IORT RMR reserved regions").
     public var iortRMRRegions: Bool { atLeast(6, 0) }

@@ -30,6 +30,18 @@ import Testing
         #expect(regressed.contains("0000:00:1c.7") && regressed.contains("0000:06:00.0"), "\(regressed)")
     }
 
+    /// From 6.1 SMMUv3 puts the HiSilicon PTT device (19e5:a12e) in identity on a strict build.
+    @Test func smmuV3PutsHiSiliconPTTInIdentityFromSixOne() throws {
+        var snapshot = try Captures.snapshot("qemu-6.12-arm-smmuv3-acpi-default-2g-c")
+        let slot = try #require(PCIAddress("0000:00:05.0"))
+        let index = try #require(snapshot.pciDevices.firstIndex { $0.address == slot })
+        snapshot.pciDevices[index].vendorID = 0x19e5
+        snapshot.pciDevices[index].deviceID = 0xa12e
+        #expect(ModelContext(snapshot).typeDecision(for: [slot]).type == .identity)
+        snapshot.kernel.version = KernelVersion(6, 0)
+        #expect(ModelContext(snapshot).typeDecision(for: [slot]).type == .dma)
+    }
+
     /// Since 5.4 memory encryption turns a built-in passthrough default translated; a passthrough the
     /// command line asked for stays.
     @Test func memoryEncryptionCancelsABuiltInPassthroughDefault() throws {
