@@ -165,6 +165,10 @@ public struct KernelRules: Sendable, Hashable {
     /// (docs/kernel-rules.md#a1).
     public var smmuV3HiSiliconPTTIdentity: Bool { atLeast(6, 1) }
 
+    /// bcb81ac6ae3c (6.15) broke virtio-iommu's instance lookup, so its endpoints may get no group;
+    /// 72b6f7cd89ce "iommu/virtio: Make instance lookup robust" fixed it in 6.17 and 6.16.4.
+    public var virtioIOMMUMayLoseGroups: Bool { version >= KernelVersion(6, 15) && version < KernelVersion(6, 16, 4) }
+
     /// IORT RMR nodes become `direct`/`direct-relaxable` reserved regions from 6.0 (491cf4a6735a
     /// "ACPI/IORT: Add support to retrieve IORT RMR reserved regions").
     public var iortRMRRegions: Bool { atLeast(6, 0) }

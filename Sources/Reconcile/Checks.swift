@@ -121,7 +121,7 @@ struct Check {
         add(
             Catalog.iommuDisabled, members: [], suffix: "firmware", group: nil, slot: nil,
             message:
-                "\(what): \(Names.list(bound.map(\.address))) \(bound.count == 1 ? "is" : "are") bound to drivers and DMA untranslated",
+                "\(what): \(Names.list(bound.map(\.address))) \(bound.count == 1 ? "is" : "are") bound to drivers and DMA untranslated\(virtioRegression)",
             expected: "IOMMU groups", observed: "none")
     }
 
@@ -189,9 +189,16 @@ struct Check {
             add(
                 Catalog.deviceWithoutGroup, members: [device.address], group: nil, slot: device.address,
                 message:
-                    "\(Names.short(device.address)) is bound to \(device.driver ?? "") but has no IOMMU group, though the \(iommu.source) routes its DMA to \(iommu.name) (\(idName) 0x\(Hex.string(UInt64(id), width: 1))) and other devices have groups: \(why)",
+                    "\(Names.short(device.address)) is bound to \(device.driver ?? "") but has no IOMMU group, though the \(iommu.source) routes its DMA to \(iommu.name) (\(idName) 0x\(Hex.string(UInt64(id), width: 1))) and other devices have groups: \(why)\(virtioRegression)",
                 expected: "an IOMMU group", observed: "none")
         }
+    }
+
+    /// The known virtio-iommu regression of this release, as a clause to add; empty on others.
+    var virtioRegression: String {
+        guard snapshot.iommus.first?.driver == .virtio, context.rules.virtioIOMMUMayLoseGroups else { return "" }
+        return
+            " (this release has the virtio-iommu instance-lookup bug bcb81ac6ae3c brought in 6.15, which can leave endpoints without groups; 72b6f7cd89ce fixed it in 6.16.4 and 6.17)"
     }
 
     mutating func checkNoIOMMU(_ group: IOMMUGroup) {
