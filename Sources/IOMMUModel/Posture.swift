@@ -63,6 +63,9 @@ public struct Posture: Sendable, Hashable {
     /// Devices below an external-facing port (`removable`): the kernel treats them as untrusted and
     /// gives them strict translated domains whatever the default.
     public var untrustedDevices: [PCIAddress]
+    /// Arm and virtio-iommu: which PCI functions the firmware (IORT, VIOT, device tree) routes to which
+    /// IOMMU, and which past every IOMMU; nil where no such firmware exists (x86).
+    public var firmwareRoutes: PostureFact<FirmwareRouteSummary>?
 
     /// What could not be checked, each with why: the unknown facts above, in words.
     public var notChecked: [String] {
@@ -75,7 +78,49 @@ public struct Posture: Sendable, Hashable {
         note("VFIO unsafe interrupts", vfioAllowUnsafeInterrupts)
         note("DMA-protection opt-in", platformOptIn)
         if case .unknown(let why) = translation { result.append("whether the IOMMU comes up: \(why)") }
+        if case .unknown(let why)? = firmwareRoutes { result.append("the firmware's IOMMU routes: \(why)") }
         return result
+    }
+}
+
+/// The firmware's routes of every PCI function (`FirmwareRoutes`), summed up per IOMMU.
+public struct FirmwareRouteSummary: Sendable, Hashable {
+    /// The PCI functions routed to one IOMMU.
+    public struct Routed: Sendable, Hashable {
+        public var iommu: FirmwareIOMMU
+        public var functions: [PCIAddress]
+        public init(iommu: FirmwareIOMMU, functions: [PCIAddress]) {
+            self.iommu = iommu
+            self.functions = functions
+        }
+    }
+
+    /// Per IOMMU, in name order (`the SMMUv3 at 0x9050000`).
+    public var translated: [Routed]
+    /// Functions the firmware routes past every IOMMU: their DMA is untranslated by design.
+    public var bypassing: [PCIAddress]
+
+    public init(translated: [Routed], bypassing: [PCIAddress]) {
+        self.translated = translated
+        self.bypassing = bypassing
+    }
+
+    /// Each function's route, when every one is known.
+    static func of(_ devices: [PCIDevice], routes: FirmwareRoutes) -> FirmwareRouteSummary? {
+        var translated: [FirmwareIOMMU: [PCIAddress]] = [:]
+        var bypassing: [PCIAddress] = []
+        for device in devices {
+            switch routes.route(domain: device.address.domain, requesterID: device.address.requesterID) {
+            case nil: return nil
+            case .translated(let iommu, _)?: translated[iommu, default: []].append(device.address)
+            case .bypass?: bypassing.append(device.address)
+            }
+        }
+        return FirmwareRouteSummary(
+            translated: translated.keys.sorted { $0.name < $1.name }.map {
+                Routed(iommu: $0, functions: translated[$0, default: []].sorted())
+            },
+            bypassing: bypassing.sorted())
     }
 }
 
@@ -126,7 +171,16 @@ extension Model {
                 })
             let remapped = chips.filter { $0.hasPrefix("IR-") }.sorted()
             let direct = chips.filter { $0 == "IO-APIC" || $0.hasPrefix("PCI-MSI") || $0 == "HPET-MSI" }.sorted()
-            if !remapped.isEmpty {
+            // Arm: the GICv3 ITS tags each MSI with the device's ID and isolates it
+            // (IRQ_DOMAIN_FLAG_ISOLATED_MSI), what VFIO asks for instead of x86 remapping.
+            let isolatedByITS = chips.filter { $0.hasPrefix("ITS-") }.sorted()
+            if !isolatedByITS.isEmpty && remapped.isEmpty {
+                interruptRemapping = .known(
+                    direct.isEmpty,
+                    evidence: direct.isEmpty
+                        ? "proc/interrupts: \(isolatedByITS.joined(separator: ", ")): the GICv3 ITS isolates MSIs per device"
+                        : "proc/interrupts: some MSIs bypass the ITS (\(direct.joined(separator: ", ")))")
+            } else if !remapped.isEmpty {
                 interruptRemapping = .known(
                     direct.isEmpty,
                     evidence: direct.isEmpty
@@ -135,7 +189,7 @@ extension Model {
             } else if !direct.isEmpty {
                 interruptRemapping = .known(false, evidence: "proc/interrupts: \(direct.joined(separator: ", ")), no IR- chip")
             } else {
-                interruptRemapping = .unknown(why: "proc/interrupts shows no x86 IO-APIC or MSI chip")
+                interruptRemapping = .unknown(why: "proc/interrupts shows no x86 IO-APIC, MSI or GICv3 ITS chip")
             }
         } else {
             interruptRemapping = .unknown(why: "the root holds no proc/interrupts")
@@ -171,7 +225,19 @@ extension Model {
                 platform.vfioAllowUnsafeInterrupts, "sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
                 loaded: platform.vfioLoaded),
             thunderboltDMAProtection: platform.thunderboltDMAProtection, platformOptIn: platformOptIn,
-            untrustedDevices: snapshot.pciDevices.filter { $0.removable == .removable }.map(\.address))
+            untrustedDevices: snapshot.pciDevices.filter { $0.removable == .removable }.map(\.address),
+            firmwareRoutes: firmwareRoutes(snapshot, routes: prediction.context.routes))
+    }
+
+    /// nil without an IORT, a VIOT or a device tree with a PCI host bridge.
+    static func firmwareRoutes(_ snapshot: Snapshot, routes: FirmwareRoutes) -> PostureFact<FirmwareRouteSummary>? {
+        let firmware = snapshot.firmware
+        guard firmware.iort != nil || firmware.viot != nil || !(firmware.deviceTree?.pciHosts.isEmpty ?? true) else { return nil }
+        guard let summary = FirmwareRouteSummary.of(snapshot.pciDevices, routes: routes) else {
+            return .unknown(why: routes.unknownReason)
+        }
+        let tables = Set(summary.translated.map(\.iommu.source)).sorted().joined(separator: ", ")
+        return .known(summary, evidence: tables.isEmpty ? "no IOMMU in the firmware's mappings" : tables)
     }
 
     static func mode(of type: DomainType, strict: Bool) -> DomainMode {

@@ -225,7 +225,7 @@ public struct SnapshotReader {
             return parsed(
                 node.readFile(name, limit: Self.deviceTreePropertyLimit), path: node.path + "/" + name, required: false, parse)
         }
-        if node.contains("#iommu-cells") {
+        if node.notesPresence("#iommu-cells") {
             tree.iommus.append(
                 DeviceTreeIOMMUs.IOMMUNode(
                     path: path, phandle: property("phandle", DeviceTreePropertyParser.cell),

@@ -26,6 +26,22 @@ public enum PostureReport {
             let counts = posture.groupTypes.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.value) \($0.key)" }
             lines.append("groups:      " + counts.joined(separator: ", "))
         }
+        if let routes = posture.firmwareRoutes {
+            switch routes {
+            case .known(let summary, _):
+                var parts = summary.translated.map { entry in
+                    "\(entry.functions.count) PCI function\(entry.functions.count == 1 ? "" : "s") to \(entry.iommu.name) (\(entry.iommu.source))"
+                }
+                if parts.isEmpty { parts.append("no PCI function to an IOMMU") }
+                parts.append(
+                    summary.bypassing.isEmpty
+                        ? "none past every IOMMU"
+                        : "past every IOMMU (untranslated by design): " + summary.bypassing.map(\.description).joined(separator: ", "))
+                lines.append("routes:      " + parts.joined(separator: "; "))
+            case .unknown(let why):
+                lines.append("routes:      not checked (\(why))")
+            }
+        }
         lines.append("interrupts:  " + words(posture.interruptRemapping, yes: "remapped", no: "NOT remapped"))
         var vfio = [
             "iommufd " + words(posture.iommufd, yes: "present", no: "absent"),
@@ -37,7 +53,11 @@ public enum PostureReport {
             vfio.append("no-IOMMU groups " + posture.noIOMMUGroups.map(String.init).joined(separator: ", "))
         }
         lines.append("VFIO:        " + vfio.joined(separator: "; "))
-        var external = ["DMAR opt-in " + words(posture.platformOptIn, yes: "set", no: "not set", evidence: false)]
+        // The DMAR opt-in is Intel's; on an Arm or virtio-iommu host without a DMAR it says nothing.
+        var external: [String] = []
+        if posture.firmwareRoutes == nil || posture.platformOptIn.value != false {
+            external.append("DMAR opt-in " + words(posture.platformOptIn, yes: "set", no: "not set", evidence: false))
+        }
         for (domain, on) in posture.thunderboltDMAProtection.sorted(by: { $0.key < $1.key }) {
             external.append("Thunderbolt \(domain) " + (on ? "protected by the IOMMU" : "NOT protected by the IOMMU"))
         }
@@ -88,6 +108,24 @@ public enum PostureReport {
                         json.field("groups", count)
                     }
                 }
+            }
+            if let routes = posture.firmwareRoutes {
+                json.object("firmwareRoutes") { json in
+                    json.field("known", routes.value != nil)
+                    json.array("iommus") { json in
+                        for entry in routes.value?.translated ?? [] {
+                            json.object { json in
+                                json.field("iommu", entry.iommu.name)
+                                json.field("source", entry.iommu.source)
+                                json.array("functions") { json in for address in entry.functions { json.value(address.description) } }
+                            }
+                        }
+                    }
+                    json.array("bypassing") { json in for address in routes.value?.bypassing ?? [] { json.value(address.description) } }
+                    if case .unknown(let why) = routes { json.field("why", why) } else { json.field("why", nil as String?) }
+                }
+            } else {
+                json.field("firmwareRoutes", nil as String?)
             }
             fact("interruptRemapping", posture.interruptRemapping, into: &json)
             json.object("vfio") { json in

@@ -96,7 +96,10 @@ import Testing
         #expect(remapping(["IR-IO-APIC", "IR-PCI-MSIX-0000:00:1f.6", "DMAR-MSI"]) == true)
         #expect(remapping(["IR-IO-APIC", "PCI-MSI-0000:00:02.0"]) == false)
         #expect(remapping(["IO-APIC", "PCI-MSIX-0000:00:01.0"]) == false)
-        #expect(remapping(["GICv3", "ITS-MSI"]) == nil)
+        // Arm: the GICv3 ITS isolates MSIs per device, which is what VFIO asks for there.
+        #expect(remapping(["GICv3", "ITS-MSI"]) == true)
+        #expect(remapping(["GICv3", "ITS-PCI-MSIX-0000:00:05.0", "PCI-MSI"]) == false)
+        #expect(remapping(["GICv3"]) == nil)
     }
 
     @Test func vfioWithoutAnIOMMUIsNamed() throws {

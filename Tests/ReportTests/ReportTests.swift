@@ -61,6 +61,11 @@ private let sample = Divergence(
         found.posture?.thunderboltDMAProtection = ["domain0": true]
         found.posture?.untrustedDevices = [PCIAddress("0000:05:00.0")!]
         found.posture?.interruptRemapping = .known(true, evidence: "e")
+        let smmu = FirmwareIOMMU(name: "the SMMUv3 at 0x9050000", source: "IORT", pciAddress: nil)
+        found.posture?.firmwareRoutes = .known(
+            FirmwareRouteSummary(
+                translated: [.init(iommu: smmu, functions: [PCIAddress("0000:00:01.0")!])], bypassing: [PCIAddress("0000:03:00.0")!]),
+            evidence: "IORT")
         let slot = PCIAddress("0000:00:1f.3")!
         found.vfio[8]?.mustUnbind = [VFIOReadiness.Binding(device: slot, driver: "i801_smbus")]
         found.vfio[8]?.mayStay = [VFIOReadiness.Binding(device: slot, driver: "pci-stub")]
