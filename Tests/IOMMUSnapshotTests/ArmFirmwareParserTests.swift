@@ -256,6 +256,16 @@ extension ArmFirmwareParserTests {
                 ("node past the end", ArmFirmware.patch(real, at: 0x42, 0x1c, 2)),
                 ("PCI range node too short", ArmFirmware.patch(real, at: 0x42, 12, 2)),
                 ("virtio-iommu node too short", ArmFirmware.viot([[3, 0, 6, 0, 0, 0]])),
+                // Shorter than the kernel's structs (acpi_viot_pci_range 24, acpi_viot_mmio 24,
+                // acpi_viot_virtio_iommu_pci 16 bytes), though long enough for the fields read: viot.c refuses them.
+                ("PCI range node of 20 bytes", ArmFirmware.patch(real, at: 0x42, 20, 2)),
+                ("virtio-iommu PCI node of 12 bytes", ArmFirmware.viot([[3, 0, 12, 0, 0, 0, 0x38, 0, 0, 0, 0, 0]])),
+                (
+                    "MMIO endpoint node of 20 bytes",
+                    ArmFirmware.viot([
+                        [2, 0, 20, 0] + ArmFirmware.le(1, 4) + ArmFirmware.le(0xa00_0000, 8) + ArmFirmware.le(48, 2) + [0, 0]
+                    ])
+                ),
                 ("PCI range ends before it starts", ArmFirmware.patch(real, at: 0x40 + 12, 0x0300, 2)),
                 ("segment range ends before it starts", ArmFirmware.patch(real, at: 0x40 + 8, 1, 2)),
                 ("node offset beyond 16 bits", beyond16Bits),
