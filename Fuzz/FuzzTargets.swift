@@ -79,6 +79,52 @@ let fuzzTargets: [String: FuzzTarget] = [
         for block in table.memory { _ = (block.isUnity, block.isExclusion) }
         if table.hardware.flatMap(\.aliases).contains(where: { $0.first > $0.last }) { fatalError("IVRS alias range accepted backwards") }
     },
+    "iort": { bytes in
+        guard let table = try? IORTTableParser.parse(bytes) else { return }
+        // Accepted: nodes in table order inside the declared length, at most the parser's bounds,
+        // and every RMR range non-empty and not wrapping (an output reference is only a number; the
+        // model looks it up).
+        let length = UInt32(bytes[4]) | UInt32(bytes[5]) << 8 | UInt32(bytes[6]) << 16 | UInt32(bytes[7]) << 24
+        if table.nodes.count > 4096 || table.nodes.reduce(0, { $0 + $1.mappings.count }) > 65536 { fatalError("IORT bounds exceeded") }
+        if zip(table.nodes, table.nodes.dropFirst()).contains(where: { $0.offset + 16 > $1.offset }) { fatalError("IORT nodes overlap") }
+        if table.nodes.contains(where: { $0.offset < 48 || $0.offset + 16 > length }) { fatalError("IORT node outside the table") }
+        for node in table.nodes {
+            _ = (node.kind.isIOMMU, node.mappings.map { table.node(at: $0.outputReference)?.kind.isIOMMU })
+            guard case .reservedMemory(_, let ranges) = node.kind else { continue }
+            if ranges.contains(where: { $0.length == 0 || $0.base > UInt64.max - ($0.length - 1) }) {
+                fatalError("RMR range accepted empty or wrapping")
+            }
+        }
+    },
+    "viot": { bytes in
+        guard let table = try? VIOTTableParser.parse(bytes) else { return }
+        // Accepted: nodes in table order, every PCI range ordered.
+        if zip(table.nodes, table.nodes.dropFirst()).contains(where: { $0.offset + 4 > $1.offset }) { fatalError("VIOT nodes overlap") }
+        for node in table.nodes {
+            guard case .pciRange(_, let segmentStart, let segmentEnd, let bdfStart, let bdfEnd, let output) = node.kind else { continue }
+            if segmentStart > segmentEnd || bdfStart > bdfEnd { fatalError("VIOT PCI range accepted backwards") }
+            _ = table.node(at: output)
+        }
+    },
+    "dt_property": { bytes in
+        // One property's bytes read every way the reader reads a property: what is accepted is the
+        // whole input, and prints back to the same bytes.
+        let cells = try? DeviceTreePropertyParser.cells(bytes)
+        if let cells, cells.count * 4 != bytes.count { fatalError("cells lost bytes") }
+        if let cell = try? DeviceTreePropertyParser.cell(bytes), bytes.count != 4 || cells != [cell] {
+            fatalError("one cell of \(bytes.count) bytes")
+        }
+        if let map = try? DeviceTreePropertyParser.iommuMap(bytes) {
+            guard let cells, !map.isEmpty, map.count * 4 == cells.count else { fatalError("iommu-map entries are not four cells each") }
+            if map.flatMap({ [$0.ridBase, $0.phandle, $0.iommuBase, $0.length] }) != cells { fatalError("iommu-map round trip differs") }
+        }
+        if let strings = try? DeviceTreePropertyParser.strings(bytes) {
+            if strings.contains(where: { $0.isEmpty || !$0.utf8.allSatisfy { (0x20..<0x7f).contains($0) } }) {
+                fatalError("a string property with an empty string or a control byte accepted")
+            }
+            if Array(strings.map { $0 + "\0" }.joined().utf8) != bytes { fatalError("strings round trip differs") }
+        }
+    },
     "daemon_config": { bytes in
         // The text of one iommu-watch.conf (or drop-in), as ConfigLoader hands it to the parser.
         var config = DaemonConfig()

@@ -56,13 +56,15 @@ public enum VIOTTableParser {
             guard length >= 4, offset + length <= end else {
                 throw ParseError("node at \(offset) has length \(length), past the table end \(end)")
             }
+            // Each node at least its struct's size (24, 24, 16, 16 bytes): viot.c refuses a shorter
+            // one, and a short PCI range or MMIO endpoint ends its parse of the table.
             func need(_ size: Int, _ what: String) throws(ParseError) {
                 guard length >= size else { throw ParseError("\(what) node at \(offset) is \(length) bytes; at least \(size)") }
             }
             let kind: VIOTTable.Kind
             switch type {
             case 1:
-                try need(18, "PCI range")
+                try need(24, "PCI range")
                 let segmentStart = reader.u16(offset + 8), segmentEnd = reader.u16(offset + 10)
                 let bdfStart = reader.u16(offset + 12), bdfEnd = reader.u16(offset + 14)
                 guard segmentStart <= segmentEnd, bdfStart <= bdfEnd else {
@@ -72,10 +74,10 @@ public enum VIOTTableParser {
                     endpointStart: reader.u32(offset + 4), segmentStart: segmentStart, segmentEnd: segmentEnd, bdfStart: bdfStart,
                     bdfEnd: bdfEnd, outputNode: reader.u16(offset + 16))
             case 2:
-                try need(18, "MMIO endpoint")
+                try need(24, "MMIO endpoint")
                 kind = .mmioEndpoint(endpoint: reader.u32(offset + 4), base: reader.u64(offset + 8), outputNode: reader.u16(offset + 16))
             case 3:
-                try need(8, "virtio-iommu PCI")
+                try need(16, "virtio-iommu PCI")
                 kind = .virtioIOMMUPCI(segment: reader.u16(offset + 4), bdf: reader.u16(offset + 6))
             case 4:
                 try need(16, "virtio-iommu MMIO")
