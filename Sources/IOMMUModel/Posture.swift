@@ -174,17 +174,13 @@ extension Model {
             // Arm: the GICv3 ITS tags each MSI with the device's ID and isolates it
             // (IRQ_DOMAIN_FLAG_ISOLATED_MSI), what VFIO asks for instead of x86 remapping.
             let isolatedByITS = chips.filter { $0.hasPrefix("ITS-") }.sorted()
-            if !isolatedByITS.isEmpty && remapped.isEmpty {
+            let isolating = remapped.isEmpty ? isolatedByITS : remapped
+            if !isolating.isEmpty {
+                let how = remapped.isEmpty ? ": the GICv3 ITS isolates MSIs per device" : ""
                 interruptRemapping = .known(
                     direct.isEmpty,
                     evidence: direct.isEmpty
-                        ? "proc/interrupts: \(isolatedByITS.joined(separator: ", ")): the GICv3 ITS isolates MSIs per device"
-                        : "proc/interrupts: some MSIs bypass the ITS (\(direct.joined(separator: ", ")))")
-            } else if !remapped.isEmpty {
-                interruptRemapping = .known(
-                    direct.isEmpty,
-                    evidence: direct.isEmpty
-                        ? "proc/interrupts: \(remapped.joined(separator: ", "))"
+                        ? "proc/interrupts: \(isolating.joined(separator: ", "))\(how)"
                         : "proc/interrupts: some chips are not remapped (\(direct.joined(separator: ", ")))")
             } else if !direct.isEmpty {
                 interruptRemapping = .known(false, evidence: "proc/interrupts: \(direct.joined(separator: ", ")), no IR- chip")
