@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "CLinux", "IOMMUSnapshot", "Reconcile", "Report", "Systemd", "JSON",
+                "CLinux", "IOMMUSnapshot", "IOMMUModel", "Reconcile", "Report", "Systemd", "JSON",
             ]),
         .executableTarget(
             name: "iommu-watch",
@@ -61,7 +61,8 @@ let package = Package(
         .testTarget(name: "ReconcileTests", dependencies: ["Reconcile", "IOMMUModel", "IOMMUSnapshot", "TestSupport"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "ReportTests", dependencies: ["Report", "Reconcile", "IOMMUModel", "IOMMUSnapshot", "TestSupport"]),
-        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Reconcile", "IOMMUSnapshot", "Systemd", "JSON", "TestSupport"]),
+        .testTarget(
+            name: "DaemonTests", dependencies: ["Daemon", "IOMMUModel", "Reconcile", "IOMMUSnapshot", "Systemd", "JSON", "TestSupport"]),
         .testTarget(name: "SystemdTests", dependencies: ["Systemd"]),
     ],
     swiftLanguageModes: [.v6]

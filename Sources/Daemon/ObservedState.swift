@@ -1,3 +1,4 @@
+import IOMMUModel
 import IOMMUSnapshot
 import Reconcile
 

@@ -1,3 +1,4 @@
+import IOMMUModel
 import JSON
 import Reconcile
 #if canImport(Glibc)

@@ -1,3 +1,4 @@
+import IOMMUModel
 import Reconcile
 
 /// One change between two observed states: what the daemon logs. Nothing else is logged while

@@ -67,9 +67,10 @@ public struct SnapshotComparison: Sendable {
             && divergences.appear.isEmpty && divergences.disappear.isEmpty && divergences.changed.isEmpty
     }
 
+    /// A switch of `PostureSummary` changed, or the number of groups of a type.
     public var postureChanged: Bool {
         switch (postureBefore, postureAfter) {
-        case (let a?, let b?): a.mode != b.mode || a.interruptRemapping != b.interruptRemapping || a.groupTypes != b.groupTypes
+        case (let a?, let b?): !PostureSummary(b).changes(from: PostureSummary(a)).isEmpty || a.groupTypes != b.groupTypes
         case (nil, nil): false
         default: true
         }

@@ -1,3 +1,4 @@
+import IOMMUModel
 import Foundation
 import IOMMUSnapshot
 import JSON

@@ -62,4 +62,21 @@ import Testing
         #expect(changed.groupChanges.contains { if case .regionsChanged(_, let added, []) = $0 { added.count == 1 } else { false } })
         #expect(changed.postureChanged)
     }
+
+    /// `diff` and the daemon's `posture-changed` judge by the same switches (`PostureSummary`): VFIO's
+    /// no-IOMMU mode turned on is a posture change in both.
+    @Test func thePostureChangesByTheSwitchesTheDaemonWatches() throws {
+        let before = try Fixtures.read("qemu-7-intel-default-2g-b")
+        var after = before
+        #expect(!Self.compare(before, after).postureChanged)
+        after.platform.vfioLoaded = true
+        after.platform.vfioNoIOMMUMode = true
+        var loaded = before
+        loaded.platform.vfioLoaded = true
+        loaded.platform.vfioNoIOMMUMode = false
+        let comparison = Self.compare(loaded, after)
+        #expect(comparison.postureChanged)
+        let summaries = try (#require(comparison.postureBefore), #require(comparison.postureAfter))
+        #expect(PostureSummary(summaries.1).changes(from: PostureSummary(summaries.0)) == ["VFIO no-IOMMU mode off → on"])
+    }
 }

@@ -1,7 +1,6 @@
-import IOMMUModel
-
-/// The posture as the daemon keeps, compares, stores and exports it: the mode and the switches a
-/// fleet alerts on, each a short word. Built from `Posture` (IOMMUModel), which holds the evidence.
+/// The posture as a fleet compares it: the mode and the switches it alerts on, each a short word.
+/// Built from `Posture`, which holds the evidence. The one definition of "the posture changed": the
+/// daemon's `posture-changed` event and `diff` both ask `changes(from:)`.
 public struct PostureSummary: Sendable, Hashable {
     /// `DomainMode` raw value: translated-lazy, translated-strict, passthrough, off.
     public var mode: String
