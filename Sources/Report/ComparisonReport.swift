@@ -74,6 +74,7 @@ public enum ComparisonReport {
                     json.object { json in
                         let (kind, from, to) = parts(change)
                         json.field("change", kind)
+                        json.array("devices") { json in for name in devices(change) { json.value(name) } }
                         for (key, refs) in [("from", from), ("to", to)] {
                             json.array(key) { json in
                                 for group in refs {
@@ -105,8 +106,16 @@ public enum ComparisonReport {
         case .regrouped(let from, let to): ("regrouped", from, to)
         case .typeChanged(let group, _, _): ("type", [group], [group])
         case .regionsChanged(let group, _, _): ("regions", [group], [group])
-        case .devicesAdded(let names): ("devices-added", [], [SnapshotComparison.GroupRef(id: -1, members: names)])
-        case .devicesRemoved(let names): ("devices-removed", [SnapshotComparison.GroupRef(id: -1, members: names)], [])
+        case .devicesAdded: ("devices-added", [], [])
+        case .devicesRemoved: ("devices-removed", [], [])
+        }
+    }
+
+    /// The devices a `devices-added` or `devices-removed` change names; none for group changes.
+    static func devices(_ change: SnapshotComparison.GroupChange) -> [String] {
+        switch change {
+        case .devicesAdded(let names), .devicesRemoved(let names): names
+        default: []
         }
     }
 }
