@@ -167,6 +167,7 @@ public struct SnapshotReader {
     /// The PCI functions under a network interface: its `device`, or those of its bridge ports
     /// (`brif/`) and bond or team members (`lower_*`).
     private mutating func netInterfaceFunctions(_ interface: String, depth: Int) -> [PCIAddress] {
+        // A kernel interface name has no slash; RootFileSystem would confine one anyway (its own tests).
         guard depth > 0, !interface.contains("/"), interface != "..", let path = resolvedLink("sys/class/net/" + interface) else {
             return []
         }
@@ -191,8 +192,6 @@ public struct SnapshotReader {
         return addresses.filter { seen.insert($0).inserted }
     }
 
-    /// Top-level device-tree nodes (and their children: `pcie@…`, `soc/…`) that carry `iommu-map` or
-    /// `iommus`. Presence only; the property values are not decoded. At most 512 nodes are looked at.
     /// The device tree's IOMMU nodes, PCI host bridges and `iommus` users, from the top level and
     /// one level below (`soc/`), where Arm boards put them; nil without a device tree.
     private mutating func readDeviceTree() -> DeviceTreeIOMMUs? {

@@ -165,12 +165,4 @@ import Testing
             to: "../../../../pci0000:00/0000:00:1f.2/ata1/host0/target0:0:0/0:0:0:0/block/sda/sda2")
         #expect(try root.read().platform.rootFilesystem?.devices == [PCIAddress("0000:00:1f.2")!])
     }
-
-    @Test func aNameThatWouldLeaveTheFolderIsNotFollowed() throws {
-        let root = try ScratchRoot()
-        try root.write(
-            "proc/net/route",
-            "Iface\tDestination\tGateway\tFlags\tRefCnt\tUse\tMetric\tMask\nlower_../../x\t00000000\t0\t0003\t0\t0\t0\t00000000\n")
-        #expect(try root.read().platform.defaultRoute == [HostDependency(name: "lower_../../x", devices: [])])
-    }
 }
