@@ -33,10 +33,11 @@ extension Reconciler {
     /// The model's merges inside each observed group: those whose two devices both belong to it.
     static func reasons(in snapshot: Snapshot, prediction: Prediction) -> [Int: [String]] {
         var result: [Int: [String]] = [:]
-        let merges = prediction.groups.flatMap(\.merges)
+        // Indexed by device, so each group looks only at its own members' merges (not every merge).
+        let mergesByDevice = Dictionary(grouping: prediction.groups.flatMap(\.merges), by: \.device)
         for group in snapshot.groups where group.pciMembers.count > 1 {
             let members = Set(group.pciMembers)
-            let inside = merges.filter { members.contains($0.device) && members.contains($0.joined) }
+            let inside = group.pciMembers.flatMap { mergesByDevice[$0, default: []] }.filter { members.contains($0.joined) }
             if !inside.isEmpty { result[group.id] = inside.map(\.sentence) }
         }
         return result
