@@ -121,6 +121,16 @@ if [ -d /sys/firmware/devicetree/base ]; then
     mkdir -p $C/sys/firmware/devicetree
     cp -a /sys/firmware/devicetree/base $C/sys/firmware/devicetree/base 2>>$LOG
 fi
+# dev/: which VFIO interfaces the kernel offers (iommufd's /dev/iommu, VFIO's cdevs), as empty
+# files: the reader asks only whether they exist (PlatformFacts).
+# `.keep` holds the folder in git when neither exists, so the tree still says "absent", not "not known".
+mkdir -p $C/dev
+: > $C/dev/.keep
+[ -e /dev/iommu ] && : > $C/dev/iommu
+if [ -d /dev/vfio/devices ]; then
+    mkdir -p $C/dev/vfio/devices
+    for f in /dev/vfio/devices/*; do [ -e "$f" ] && : > "$C/${f#/}"; done
+fi
 for f in /sys/module/vfio/parameters/enable_unsafe_noiommu_mode \
          /sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts \
          /sys/module/iommu/parameters/* /sys/module/arm_smmu_v3/parameters/* \
