@@ -200,8 +200,10 @@ public struct SnapshotReader {
         var tree = DeviceTreeIOMMUs()
         var looked = 0
         for node in nodes where folder.containsFolder(node) {
-            guard looked < Self.deviceTreeNodeLimit, let child = value(folder.openFolder(node)) ?? nil else { break }
+            guard looked < Self.deviceTreeNodeLimit else { break }
             looked += 1
+            // One node that cannot be opened (its error is recorded) does not end the walk.
+            guard let child = value(folder.openFolder(node)) ?? nil else { continue }
             readDeviceTreeNode(child, path: node, into: &tree)
             for grandchild in (value(child.list(".")) ?? nil) ?? []
             where looked < Self.deviceTreeNodeLimit && child.containsFolder(grandchild) {
