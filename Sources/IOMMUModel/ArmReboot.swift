@@ -6,17 +6,10 @@ import IOMMUSnapshot
 /// functions are grouped at all (6.15).
 extension Overrides {
     /// Arm SMMU or virtio-iommu units, so the Arm rules apply.
-    static func isArmIOMMUHost(_ snapshot: Snapshot) -> Bool {
-        switch snapshot.iommus.first?.driver {
-        case .armSMMUv3?, .armSMMU?, .virtio?: true
-        default: false
-        }
-    }
+    static func isArmIOMMUHost(_ snapshot: Snapshot) -> Bool { snapshot.iommus.first?.driver.isArmOrVirtio ?? false }
 
     /// A device-tree boot: no IORT or VIOT, and a device tree with a PCI host bridge.
-    static func isDeviceTreeBoot(_ snapshot: Snapshot) -> Bool {
-        snapshot.firmware.iort == nil && snapshot.firmware.viot == nil && !(snapshot.firmware.deviceTree?.pciHosts.isEmpty ?? true)
-    }
+    static func isDeviceTreeBoot(_ snapshot: Snapshot) -> Bool { snapshot.firmware.pciRouteSource == .deviceTree }
 
     /// The ACS control each function would have under `new` instead of `old`, on a device-tree boot:
     /// `pci_std_enable_acs()` ORs SV, RR, CR and UF (as far as the capability offers them) into what
@@ -58,7 +51,7 @@ extension Overrides {
         let isSMMUv3 = snapshot.iommus.first?.driver == .armSMMUv3
         for address in context.topology.probeOrder {
             guard let device = snapshot.device(address),
-                case .translated(_, let id)? = context.routes.route(domain: address.domain, requesterID: address.requesterID)
+                case .translated(_, let id)? = context.routes.route(of: address)
             else { continue }
             guard context.rules.armGroupsEveryFunctionAtRegistration || device.driver != nil else { continue }
             if isSMMUv3 {

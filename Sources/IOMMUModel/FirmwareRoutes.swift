@@ -21,14 +21,13 @@ public struct FirmwareRoutes: Sendable {
     /// no device tree in sysfs), else the device tree when it describes a PCI host bridge.
     public init(_ snapshot: Snapshot, iort: IORTTable?, viot: VIOTTable?) {
         let firmware = snapshot.firmware
-        if firmware.iort != nil || firmware.viot != nil {
+        switch firmware.pciRouteSource {
+        case .acpi?:
             let iortKnown = firmware.iort == nil || iort != nil
             let viotKnown = firmware.viot == nil || viot != nil
             source = iortKnown && viotKnown ? .acpi(iort: iort, viot: viot) : nil
-        } else if let tree = firmware.deviceTree, !tree.pciHosts.isEmpty {
-            source = .deviceTree(tree)
-        } else {
-            source = nil
+        case .deviceTree?: source = firmware.deviceTree.map(Source.deviceTree)
+        case nil: source = nil
         }
     }
 
@@ -39,6 +38,9 @@ public struct FirmwareRoutes: Sendable {
         case .acpi, nil: "the IORT or VIOT that says so is missing, unreadable (root only) or undecodable"
         }
     }
+
+    /// Where a PCI function's own requester ID goes; nil when not known.
+    public func route(of address: PCIAddress) -> FirmwareRoute? { route(domain: address.domain, requesterID: address.requesterID) }
 
     /// Where requester ID `requesterID` of PCI domain `domain` goes; nil when not known.
     public func route(domain: UInt32, requesterID: UInt16) -> FirmwareRoute? {
@@ -59,7 +61,7 @@ public struct FirmwareRoutes: Sendable {
     /// `iort_node_map_id()` from the root complex of the segment: follow ID mappings until an SMMU
     /// node (at most 32 hops, as the kernel), else the ID reaches no IOMMU.
     static func iortRoute(_ table: IORTTable, domain: UInt32, requesterID: UInt16) -> FirmwareRoute {
-        let rid = "requester ID 0x\(Hex.string(UInt64(requesterID), width: 4))"
+        let rid = Self.words(requesterID)
         guard
             var node = table.nodes.first(where: { node in
                 if case .rootComplex(let segment) = node.kind { segment == domain } else { false }
@@ -114,7 +116,7 @@ public struct FirmwareRoutes: Sendable {
     /// virtio-iommu; `viot_dev_iommu_init()` refuses the virtio-iommu itself. The kernel's list is
     /// built by head insertion, so of overlapping ranges the last in the table wins.
     static func viotRoute(_ table: VIOTTable, domain: UInt32, requesterID: UInt16) -> FirmwareRoute {
-        let rid = "requester ID 0x\(Hex.string(UInt64(requesterID), width: 4))"
+        let rid = Self.words(requesterID)
         for node in table.nodes.reversed() {
             guard case .pciRange(let start, let segmentStart, let segmentEnd, let bdfStart, let bdfEnd, let output) = node.kind,
                 UInt32(segmentStart) <= domain, domain <= UInt32(segmentEnd), bdfStart <= requesterID, requesterID <= bdfEnd
@@ -143,7 +145,7 @@ public struct FirmwareRoutes: Sendable {
     /// `of_map_id()` on the host bridge's `iommu-map`: the first entry holding the masked ID; none
     /// means the device is not behind an IOMMU.
     static func deviceTreeRoute(_ tree: DeviceTreeIOMMUs, domain: UInt32, requesterID: UInt16) -> FirmwareRoute? {
-        let rid = "requester ID 0x\(Hex.string(UInt64(requesterID), width: 4))"
+        let rid = Self.words(requesterID)
         guard let host = tree.pciHost(domain: domain) else { return nil }
         guard let map = host.iommuMap else { return .bypass("the device tree's \(host.path) has no iommu-map") }
         let mask = host.iommuMapMask ?? .max
@@ -162,6 +164,11 @@ public struct FirmwareRoutes: Sendable {
         }
         return .bypass("the device tree's \(host.path) iommu-map has no entry for \(rid)")
     }
+}
+
+extension FirmwareRoutes {
+    /// `requester ID 0x0208`.
+    public static func words(_ requesterID: UInt16) -> String { "requester ID 0x\(Hex.string(UInt64(requesterID), width: 4))" }
 }
 
 /// The firmware's answer for one requester ID.
@@ -215,13 +222,20 @@ public struct FirmwareIOMMU: Sendable, Hashable {
 }
 
 extension ModelContext {
-    /// The IDs the firmware gives the requester IDs a function's DMA also carries
-    /// (`pci_for_each_dma_alias()`: a PCIe-to-PCI bridge's secondary bus with devfn 0, another
-    /// bridge's own ID), as far as they reach an IOMMU.
-    public func firmwareIDsOfAliases(_ address: PCIAddress) -> [UInt32] {
-        topology.dmaAliasBridges(of: address).compactMap { bridge, hop in
-            let alias: UInt16 =
+    /// The requester IDs a function's DMA also carries, nearest bridge first
+    /// (`pci_for_each_dma_alias()`: a PCIe-to-PCI bridge's secondary bus with devfn 0, the device's
+    /// own bus when it sits right behind it; another bridge's own ID).
+    public func aliasRequesterIDs(of address: PCIAddress) -> [(bridge: PCIAddress, requesterID: UInt16)] {
+        topology.dmaAliasBridges(of: address).map { bridge, hop in
+            let alias =
                 hop == .pcieToPCIBridge && snapshot.device(address)?.parent == bridge ? UInt16(address.bus) << 8 : bridge.requesterID
+            return (bridge, alias)
+        }
+    }
+
+    /// The IDs the firmware gives those alias requester IDs, as far as they reach an IOMMU.
+    public func firmwareIDsOfAliases(_ address: PCIAddress) -> [UInt32] {
+        aliasRequesterIDs(of: address).compactMap { _, alias in
             if case .translated(_, let id)? = routes.route(domain: address.domain, requesterID: alias) { return id }
             return nil
         }

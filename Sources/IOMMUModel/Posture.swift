@@ -110,7 +110,7 @@ public struct FirmwareRouteSummary: Sendable, Hashable {
         var translated: [FirmwareIOMMU: [PCIAddress]] = [:]
         var bypassing: [PCIAddress] = []
         for device in devices {
-            switch routes.route(domain: device.address.domain, requesterID: device.address.requesterID) {
+            switch routes.route(of: device.address) {
             case nil: return nil
             case .translated(let iommu, _)?: translated[iommu, default: []].append(device.address)
             case .bypass?: bypassing.append(device.address)
@@ -227,8 +227,7 @@ extension Model {
 
     /// nil without an IORT, a VIOT or a device tree with a PCI host bridge.
     static func firmwareRoutes(_ snapshot: Snapshot, routes: FirmwareRoutes) -> PostureFact<FirmwareRouteSummary>? {
-        let firmware = snapshot.firmware
-        guard firmware.iort != nil || firmware.viot != nil || !(firmware.deviceTree?.pciHosts.isEmpty ?? true) else { return nil }
+        guard snapshot.firmware.pciRouteSource != nil else { return nil }
         guard let summary = FirmwareRouteSummary.of(snapshot.pciDevices, routes: routes) else {
             return .unknown(why: routes.unknownReason)
         }

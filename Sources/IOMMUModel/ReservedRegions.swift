@@ -123,7 +123,7 @@ extension ModelContext {
     /// remapping. The descriptors' 64 KiB alignment fix-up is not modelled.
     func iortReservedMemory(of address: PCIAddress) -> [(ReservedRegion, RegionSource)] {
         guard rules.iortRMRRegions, case .acpi(let iort?, _)? = routes.source,
-            case .translated(let smmu, let id)? = routes.route(domain: address.domain, requesterID: address.requesterID),
+            case .translated(let smmu, let id)? = routes.route(of: address),
             let smmuOffset = smmu.iortNodeOffset
         else { return [] }
         let ids = [id] + firmwareIDsOfAliases(address)

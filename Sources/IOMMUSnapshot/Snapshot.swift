@@ -95,6 +95,15 @@ public enum IOMMUDriverFamily: Sendable, Hashable {
     case virtio
     case other
 
+    /// Arm SMMU (v1/v2, v3) or virtio-iommu: the firmware (IORT, VIOT, device tree) decides which
+    /// functions it translates, not DMAR/IVRS scopes.
+    public var isArmOrVirtio: Bool {
+        switch self {
+        case .armSMMUv3, .armSMMU, .virtio: true
+        default: false
+        }
+    }
+
     /// `intel-iommu`, `amd-iommu` or `other` — the attribute folder's name.
     public var name: String {
         switch self {
@@ -126,6 +135,20 @@ public struct FirmwareTables: Sendable, Hashable {
         self.ivrs = ivrs
         self.iort = iort
         self.viot = viot
+    }
+
+    /// Which firmware says where PCI DMA goes on an Arm or virtio-iommu host: the ACPI tables when an
+    /// IORT or VIOT exists (an Arm ACPI boot has no device tree in sysfs), else a device tree that
+    /// describes a PCI host bridge; nil for neither (x86).
+    public var pciRouteSource: PCIRouteSource? {
+        if iort != nil || viot != nil { return .acpi }
+        if let tree = deviceTree, !tree.pciHosts.isEmpty { return .deviceTree }
+        return nil
+    }
+
+    public enum PCIRouteSource: Sendable, Hashable {
+        case acpi
+        case deviceTree
     }
 
     /// What declares an IOMMU, in words (`an ACPI DMAR table`, `the device tree's iommu-map`); empty

@@ -107,7 +107,7 @@ struct Check {
         // Where the firmware's routes are known, only the functions it sends to an IOMMU count.
         let bound = snapshot.pciDevices.filter { device in
             guard device.driver != nil, !Self.isIOMMUItself(device, units: snapshot.iommus) else { return false }
-            guard let route = context.routes.route(domain: device.address.domain, requesterID: device.address.requesterID) else {
+            guard let route = context.routes.route(of: device.address) else {
                 return true
             }
             return route.iommu != nil
@@ -135,11 +135,7 @@ struct Check {
     /// checked on x86, where DMAR/IVRS scopes and the integrated-graphics exception decide who is
     /// translated; a function the firmware routes past every IOMMU is untranslated by design.
     mutating func checkDevicesWithoutGroup() {
-        guard !snapshot.groups.isEmpty, let family = snapshot.iommus.first?.driver else { return }
-        switch family {
-        case .armSMMUv3, .armSMMU, .virtio: break
-        default: return
-        }
+        guard !snapshot.groups.isEmpty, let family = snapshot.iommus.first?.driver, family.isArmOrVirtio else { return }
         for device in snapshot.pciDevices where device.driver != nil && device.iommuGroup == nil {
             guard !Self.isIOMMUItself(device, units: snapshot.iommus), device.classCode.map({ $0 >> 8 != 0x0600 }) ?? true else { continue }
             // A link that could not be read says nothing about the group.
@@ -152,7 +148,7 @@ struct Check {
                 )
                 continue
             }
-            guard let route = context.routes.route(domain: device.address.domain, requesterID: device.address.requesterID) else {
+            guard let route = context.routes.route(of: device.address) else {
                 unverified.append(
                     Unverified(
                         group: nil, members: [device.address],
@@ -165,11 +161,7 @@ struct Check {
             guard case .translated(let iommu, let id) = route else { continue }
             let idName = family == .virtio ? "endpoint ID" : "StreamID"
             var why = "no IOMMU attached it"
-            if let (bridge, hop) = context.topology.dmaAliasBridges(of: device.address).first {
-                // pci_for_each_dma_alias(): a PCIe-to-PCI bridge's alias is devfn 0 of its secondary
-                // bus (the device's own bus when it sits right behind it), other bridges' their own ID.
-                let aliasRID =
-                    hop == .pcieToPCIBridge && device.parent == bridge ? UInt16(device.address.bus) << 8 : bridge.requesterID
+            if let (bridge, aliasRID) = context.aliasRequesterIDs(of: device.address).first {
                 let aliasID = context.routes.route(domain: device.address.domain, requesterID: aliasRID).flatMap { route in
                     if case .translated(_, let id) = route { " (\(idName) 0x\(Hex.string(UInt64(id), width: 1)))" } else { nil }
                 }
@@ -180,7 +172,7 @@ struct Check {
                 if let first = sharers.first {
                     why =
                         family == .armSMMUv3 || family == .armSMMU
-                        ? "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)) with \(Names.short(first.address)), so both DMA with requester ID 0x\(Hex.string(UInt64(aliasRID), width: 4))\(aliasID ?? ""); the SMMU accepted \(Names.short(first.address)) and refused \(Names.short(device.address)) (\"Aliasing StreamID … unsupported\" or \"stream … already in tree\" in the kernel log), so its DMA is broken or untranslated"
+                        ? "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)) with \(Names.short(first.address)), so both DMA with \(FirmwareRoutes.words(aliasRID))\(aliasID ?? ""); the SMMU accepted \(Names.short(first.address)) and refused \(Names.short(device.address)) (\"Aliasing StreamID … unsupported\" or \"stream … already in tree\" in the kernel log), so its DMA is broken or untranslated"
                         : "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)) with \(Names.short(first.address)) and shares its requester ID; the virtio-iommu did not attach it"
                 } else {
                     why = "it sits behind PCIe-to-PCI bridge \(Names.short(bridge)); the \(family.name) driver did not attach it"
