@@ -17,6 +17,13 @@ public struct DaemonEvent: Sendable, Hashable {
     /// Catalog body: what happened and what to do. `@FIELD@` is replaced by journalctl.
     public let text: String
 
+    /// What `iommu-watch explain` prints, laid out as `Catalog.explanation(of:)` lays out a divergence.
+    public var explanation: String {
+        (["\(name) — \(subject)", "MESSAGE_ID=\(messageID)", ""]
+            + text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init))
+            .joined(separator: "\n") + "\n"
+    }
+
     public static let started = DaemonEvent(
         name: "started", messageID: "17f9b22b74b14f02bffb48591dc1b25b", priority: 6,
         subject: "iommu-watch read the IOMMU groups and is watching them",

@@ -1,7 +1,6 @@
 import ArgumentParser
 import Daemon
 import Reconcile
-import Report
 
 /// `iommu-watch explain NAME|MESSAGE_ID`: the catalog entry, as `journalctl -x` would show it, of a
 /// divergence kind or of one of the daemon's own events (posture-changed, read-error, …).
@@ -22,12 +21,8 @@ struct Explain: ParsableCommand {
         // A MESSAGE_ID may be written with dashes, as journalctl's catalog shows UUIDs.
         let id = String(nameOrID.lowercased().filter { $0 != "-" })
         if let event = DaemonEvent.all.first(where: { $0.name == nameOrID.lowercased() || $0.messageID == id }) {
-            StandardStreams.write(
-                TerminalText.lines(
-                    ["\(event.name) — \(event.subject)", "MESSAGE_ID=\(event.messageID)", ""]
-                        + event.text.split(
-                            separator: "\n", omittingEmptySubsequences: false
-                        ).map(String.init)))
+            // Text from the code, not from a root, as a divergence's explanation is.
+            StandardStreams.write(event.explanation)
             return
         }
         StandardStreams.error(
